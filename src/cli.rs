@@ -1,0 +1,263 @@
+//! The command line as clap parses it, before any validation.
+//!
+//! Only this module and `config` see these raw fields; `config::load`
+//! resolves them into a validated `Config` (cli.md §2, §12). The doc
+//! comments below are the `--help` text. This module also renders the
+//! `--list-processors` table (cli.md §4).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::{ArgAction, CommandFactory as _, Parser};
+
+use crate::platform;
+
+/// The examples section printed after the option list (cli.md §2).
+const EXAMPLES: &str = "\
+Examples:
+  Process one export into ./output:
+    memoria ~/exports/google-john.doe-20250526
+
+  Process one export into a chosen folder:
+    memoria ~/exports/google-john.doe-20250526 -o ~/library
+
+  Process every export found in a folder:
+    memoria --originals ~/exports -o ~/library
+
+  Process two exports at a time with four workers each:
+    memoria --originals ~/exports --parallel-exports 2 --workers 4
+
+  Show what would be written, without writing anything:
+    memoria ~/exports/google-john.doe-20250526 --dry-run
+
+  Show the available processors:
+    memoria --list-processors";
+
+/// Turn platform data exports into dated media libraries and optionally
+/// upload them to Immich
+#[derive(Debug, Parser)]
+#[command(name = "memoria", version, after_help = EXAMPLES)]
+pub(crate) struct Args {
+    /// Export folder to process
+    ///
+    /// One platform data export. Its platform folders are written directly
+    /// into the output folder. Required unless --originals is given.
+    #[arg(value_name = "INPUT_DIR")]
+    pub(crate) input: Option<PathBuf>,
+
+    /// Process every export found in DIR
+    ///
+    /// Every folder directly inside DIR is one export (hidden and system
+    /// folders are skipped). Each export is written to OUTPUT/<folder
+    /// name>/, even when only one is found.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) originals: Option<PathBuf>,
+
+    /// Write the library to DIR
+    ///
+    /// Created when missing. It must not be or lie inside an export being
+    /// read.
+    #[arg(short, long, value_name = "DIR", default_value = "./output")]
+    pub(crate) output: PathBuf,
+
+    /// Use N worker threads per export
+    ///
+    /// The default, also used for 0, is the number of CPUs minus one (at
+    /// least 1).
+    #[arg(short, long, value_name = "N", value_parser = count)]
+    pub(crate) workers: Option<usize>,
+
+    /// Process N exports at the same time
+    ///
+    /// Only used with --originals. The default is 1; 0 also means 1.
+    #[arg(long, value_name = "N", value_parser = count)]
+    pub(crate) parallel_exports: Option<usize>,
+
+    /// Run only the processor NAME
+    ///
+    /// NAME is one of the names shown by --list-processors, matched
+    /// case-insensitively; '-' and '_' may stand for spaces
+    /// (google_photos). By default every detected processor runs.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) processor: Option<String>,
+
+    /// Show the available processors and exit
+    #[arg(long)]
+    pub(crate) list_processors: bool,
+
+    /// Plan every output name but write nothing
+    ///
+    /// Detection, matching and naming run as usual; the plan is printed
+    /// on stdout. Nothing is written and nothing is downloaded.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+
+    /// Use ZONE for local times when nothing better is known
+    ///
+    /// An IANA time zone name such as Europe/Berlin or UTC. It is used
+    /// when an item has neither a platform offset nor a GPS position. The
+    /// default is the machine's zone (TZ or the system setting).
+    #[arg(long, value_name = "ZONE")]
+    pub(crate) timezone: Option<String>,
+
+    /// Read environment settings from PATH
+    ///
+    /// The default is .env in the current folder, ignored when missing.
+    /// Variables already set in the environment win over the file.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) env_file: Option<PathBuf>,
+
+    /// Console verbosity and progress display.
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+}
+
+/// Options about what the console shows.
+#[derive(Debug, clap::Args)]
+pub(crate) struct GlobalArgs {
+    /// Show more detail (-v: debug log, -vv: trace log)
+    ///
+    /// Also writes log files and hides progress bars.
+    #[arg(short, long, action = ArgAction::Count)]
+    pub(crate) verbose: u8,
+
+    /// Print only errors and the final summary
+    ///
+    /// Cannot be combined with --verbose.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+
+    /// Never draw progress bars
+    #[arg(long)]
+    pub(crate) no_progress: bool,
+}
+
+/// Parses a plain non-negative decimal (cli.md §2): no sign, no spaces.
+fn count(text: &str) -> Result<usize, String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("expected a non-negative whole number".to_string());
+    }
+    text.parse().map_err(|_| "number is too large".to_string())
+}
+
+/// Returns the usage line (`Usage: memoria [OPTIONS] [INPUT_DIR]`) that
+/// follows usage errors (cli.md §12).
+pub(crate) fn usage() -> String {
+    Args::command().render_usage().to_string()
+}
+
+/// Returns the `--list-processors` table of cli.md §4, newline-terminated.
+///
+/// Lists the platforms of `platform::registry()` in registry order; the
+/// total counts them.
+pub(crate) fn list_processors() -> String {
+    let all = platform::registry();
+    let mut out = String::from("Available processors:\n\n");
+    for p in &all {
+        // Writing to a String cannot fail.
+        let (name, priority) = (p.name(), p.priority());
+        let _ = writeln!(out, "  • {name:<30} (priority: {priority})");
+    }
+    let _ = writeln!(out, "\nTotal: {} processor(s)", all.len());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("memoria").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn integers_are_plain_decimals() {
+        assert_eq!(parse(&["x", "-w", "4"]).unwrap().workers, Some(4));
+        assert_eq!(parse(&["x", "-w", "0"]).unwrap().workers, Some(0));
+        assert_eq!(
+            parse(&["x", "--parallel-exports", "007"]).unwrap().parallel_exports,
+            Some(7)
+        );
+        for bad in ["+4", "-1", "4.0", " 4", "four", "", "1e3", "99999999999999999999999"]
+        {
+            let err = parse(&["x", "--workers", bad]).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{bad}");
+            assert_eq!(err.exit_code(), 2, "{bad}");
+        }
+    }
+
+    #[test]
+    fn defaults_and_flags_parse() {
+        let args = parse(&["in"]).unwrap();
+        assert_eq!(args.output, PathBuf::from("./output"));
+        assert_eq!(args.input, Some(PathBuf::from("in")));
+        assert!(args.workers.is_none() && args.parallel_exports.is_none());
+        assert!(!args.dry_run && !args.list_processors);
+        let args = parse(&["-vv", "--no-progress", "--dry-run"]).unwrap();
+        assert_eq!(args.global.verbose, 2);
+        assert!(args.global.no_progress && args.dry_run);
+        assert!(args.input.is_none());
+    }
+
+    #[test]
+    fn syntax_errors_exit_with_two() {
+        for bad in [&["--bogus"][..], &["--workers"], &["a", "b"], &["-o"]] {
+            let err = parse(bad).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn help_and_version_exit_with_zero() {
+        let help = parse(&["--help"]).unwrap_err();
+        assert_eq!(help.exit_code(), 0);
+        let text = help.render().to_string();
+        assert!(text.contains("Usage: memoria [OPTIONS] [INPUT_DIR]"), "{text}");
+        assert!(text.contains(
+            "Turn platform data exports into dated media libraries and \
+             optionally upload them to Immich"
+        ));
+        for example in [
+            "memoria --originals ~/exports -o ~/library",
+            "--parallel-exports 2 --workers 4",
+            "--dry-run",
+            "memoria --list-processors",
+        ] {
+            assert!(text.contains(example), "{example}");
+        }
+        let short = parse(&["-h"]).unwrap_err().render().to_string();
+        assert!(short.contains("Examples:") && short.contains("Usage:"));
+        let version = parse(&["-V"]).unwrap_err();
+        assert_eq!(version.exit_code(), 0);
+        let want = format!("memoria {}\n", env!("CARGO_PKG_VERSION"));
+        assert_eq!(version.render().to_string(), want);
+        let long = parse(&["--version"]).unwrap_err().render().to_string();
+        assert_eq!(long, want);
+    }
+
+    #[test]
+    fn help_lines_fit_80_columns() {
+        let text = Args::command().term_width(80).render_long_help().to_string();
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+    }
+
+    #[test]
+    fn usage_names_input_dir() {
+        assert_eq!(usage(), "Usage: memoria [OPTIONS] [INPUT_DIR]");
+    }
+
+    #[test]
+    fn list_processors_matches_the_registry() {
+        let want = "Available processors:\n\
+                    \n  • Google Photos                  (priority: 50)\n\
+                    \nTotal: 1 processor(s)\n";
+        assert_eq!(list_processors(), want);
+    }
+}

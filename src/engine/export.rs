@@ -1,0 +1,218 @@
+//! One export: detect its platforms, run each plan through the engine in
+//! registry order, print the status lines and write `report.json`.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use super::process::{self, Ctx};
+use super::{Job, Run};
+use crate::platform::{self, Platform};
+use crate::report::{self, ExportOutcome, ProcessorReport, Settings};
+
+/// Banner rule of the per-export block.
+const RULE: &str =
+    "######################################################################";
+
+/// Runs export `index` of `total` and returns how it ended.
+pub(crate) fn run(
+    run: &Run,
+    job: &Job,
+    index: usize,
+    total: usize,
+    prefixed: bool,
+) -> ExportOutcome {
+    let started = Instant::now();
+    let export = &job.export;
+    let say = |text: &str| {
+        for line in text.lines() {
+            if prefixed {
+                run.console.info(&format!("[{}] {line}", export.name));
+            } else {
+                run.console.info(line);
+            }
+        }
+    };
+    if total > 1 {
+        say(&format!("{RULE}\nEXPORT {}/{total}: {}\n{RULE}", index + 1, export.name));
+    }
+    say(&format!("Analyzing: {}", export.path.display()));
+    let detected = detect(run, export);
+    let mut outcome = ExportOutcome {
+        export: export.clone(),
+        processors: Vec::new(),
+        seconds: 0.0,
+        error: None,
+    };
+    if detected.is_empty() {
+        no_platform(run, job, &mut outcome, &say);
+        return finish(run, job, outcome, started);
+    }
+    say(&format!("Detected {} processor(s):", detected.len()));
+    for p in &detected {
+        say(&format!("  • {}", p.name()));
+    }
+    say(&format!("Output: {}\n", job.out_root.display()));
+    if let Err(err) = prepare_output(run, job, &detected) {
+        outcome.error = Some(format!("{err:#}"));
+        run.console.line(&format!("ERROR: {err:#}"));
+        return finish(run, job, outcome, started);
+    }
+    outcome.processors = run_platforms(run, job, &detected, &say);
+    finish(run, job, outcome, started)
+}
+
+/// Returns the detected platforms, filtered by `--processor`.
+fn detect(run: &Run, export: &crate::plan::Export) -> Vec<&'static dyn Platform> {
+    platform::registry()
+        .into_iter()
+        .filter(|p| run.config.processor.is_none_or(|want| want.id() == p.id()))
+        .filter(|p| p.detect(export))
+        .collect()
+}
+
+/// Handles an export that no platform matched.
+fn no_platform(run: &Run, job: &Job, outcome: &mut ExportOutcome, say: &dyn Fn(&str)) {
+    let path = job.export.path.display();
+    if let Some(wanted) = run.config.processor {
+        say(&format!("No {} exports found in: {path}", wanted.name()));
+        return;
+    }
+    run.console.line(&format!(
+        "ERROR: No processors matched input directory: {path}\n\
+         Supported layouts (inside the export folder):\n\
+         \x20 Google Photos            Google Photos/<album>/…          \
+         (also under Takeout/)\n\
+         Run with --list-processors to see all available processors."
+    ));
+    outcome.error = Some("No processors matched".to_string());
+}
+
+/// Creates the output root and clears the `issues/` folders the detected
+/// platforms are about to write (reports.md §2.1).
+fn prepare_output(
+    run: &Run,
+    job: &Job,
+    detected: &[&'static dyn Platform],
+) -> anyhow::Result<()> {
+    if run.config.dry_run {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&job.out_root).with_context(|| {
+        format!("failed to create {}", job.out_root.display())
+    })?;
+    for p in detected {
+        let issues = job.out_root.join(p.rules().folder).join("issues");
+        match std::fs::remove_dir_all(&issues) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("failed to clear {}", issues.display())
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs each detected platform in registry order on the export's pool.
+fn run_platforms(
+    run: &Run,
+    job: &Job,
+    detected: &[&'static dyn Platform],
+    say: &dyn Fn(&str),
+) -> Vec<ProcessorReport> {
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(run.config.workers)
+        .thread_name(|i| format!("memoria-worker-{i}"))
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(err) => {
+            let msg = format!("failed to start worker threads: {err}");
+            return detected.iter().map(|p| ProcessorReport::could_not_run(*p, msg.clone())).collect();
+        }
+    };
+    let progress = run.console.progress(&job.export.name);
+    let cx = Ctx {
+        export: &job.export,
+        out_root: &job.out_root,
+        zones: run.zones,
+        pool: &pool,
+        dry_run: run.config.dry_run,
+        progress: &progress,
+    };
+    let mut allocators = HashMap::new();
+    let mut reports = Vec::new();
+    for (i, p) in detected.iter().enumerate() {
+        say(&format!("[{}/{}] Running: {}", i + 1, detected.len(), p.name()));
+        progress.processor(p.name());
+        let started = Instant::now();
+        let report = match p.plan(&job.export) {
+            Ok(plan) => process::run(&cx, *p, plan, &mut allocators),
+            Err(err) => ProcessorReport::could_not_run(*p, format!("{err:#}")),
+        };
+        for problem in report.problems() {
+            say(&format!("  ! {problem}"));
+        }
+        say(&report::processor_line(&report, started.elapsed().as_secs_f64()));
+        reports.push(report);
+    }
+    progress.finish();
+    reports
+}
+
+/// Prints the export summary, the dry-run plan or writes `report.json`.
+fn finish(
+    run: &Run,
+    job: &Job,
+    mut outcome: ExportOutcome,
+    started: Instant,
+) -> ExportOutcome {
+    outcome.seconds = started.elapsed().as_secs_f64();
+    if !outcome.processors.is_empty() {
+        run.console.info(&format!("\n{}\n", report::export_summary(&outcome)));
+    }
+    if run.config.dry_run {
+        print_plan(&outcome);
+        return outcome;
+    }
+    let settings = settings(run);
+    let doc = report::export_json(&outcome, &settings, &job.out_root);
+    if let Err(err) = report::write_json(&job.out_root.join("report.json"), &doc) {
+        run.console.line(&format!("ERROR: {err:#}"));
+        outcome.error = Some(format!("{err:#}"));
+    }
+    outcome
+}
+
+/// Returns the settings block of `report.json`.
+fn settings(run: &Run) -> Settings {
+    let (timezone, source) = run.zones.fallback();
+    Settings {
+        timezone: timezone.to_string(),
+        timezone_source: source,
+        workers: run.config.workers,
+        processor_filter: run.config.processor.map(|p| p.name().to_string()),
+    }
+}
+
+/// Prints the dry-run plan of an export on stdout (cli.md §9).
+fn print_plan(outcome: &ExportOutcome) {
+    let mut out = std::io::stdout().lock();
+    for p in &outcome.processors {
+        let _ = writeln!(
+            out,
+            "# {} · {} → {}/",
+            outcome.export.name,
+            p.name(),
+            p.folder()
+        );
+        for line in p.plan_lines() {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+}

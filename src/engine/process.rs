@@ -1,0 +1,416 @@
+//! Running one platform's plan: inspect, de-duplicate, resolve dates,
+//! allocate names, write in the export's pool, and record every fate.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use rayon::prelude::*;
+use serde_json::{json, Map, Value};
+
+use super::inspect::{self, Inspected};
+use super::issues;
+use super::naming::{Allocator, Request};
+use crate::media::model::{Gps, Metadata};
+use crate::media::{self, Written};
+use crate::plan::{Capture, Export, Item, Plan, Rules, SuffixStyle};
+use crate::platform::Platform;
+use crate::report::{Counts, Phase, ProcessorReport, Progress};
+use crate::time::{Resolved, Zones};
+
+/// Everything one platform run needs from its export.
+pub(crate) struct Ctx<'a> {
+    /// The export being read.
+    pub(crate) export: &'a Export,
+    /// The export's output root.
+    pub(crate) out_root: &'a Path,
+    /// Zone resolution for the run.
+    pub(crate) zones: &'a Zones,
+    /// The export's worker pool.
+    pub(crate) pool: &'a rayon::ThreadPool,
+    /// Plan only; write nothing.
+    pub(crate) dry_run: bool,
+    /// The export's progress bar.
+    pub(crate) progress: &'a Progress,
+}
+
+/// One output file to produce: a de-duplicated group of items.
+struct Unit {
+    members: Vec<usize>,
+    capture: Option<Capture>,
+    gps: Option<Gps>,
+    description: Option<String>,
+    albums: Vec<String>,
+    context_albums: Vec<String>,
+}
+
+/// A unit with its resolved date and destination.
+struct Job {
+    unit: usize,
+    output: String,
+    dest: PathBuf,
+    meta: Metadata,
+    date: Option<(Resolved, &'static str)>,
+    gps: Option<(Gps, &'static str)>,
+    mtime: Option<Timestamp>,
+}
+
+/// Runs `plan` of `platform` and returns its report section.
+pub(crate) fn run(
+    cx: &Ctx,
+    platform: &dyn Platform,
+    plan: Plan,
+    allocators: &mut HashMap<&'static str, Allocator>,
+) -> ProcessorReport {
+    let rules = platform.rules();
+    let mut report = ProcessorReport::new(platform, &plan.username);
+    let tick = || cx.progress.inc();
+
+    cx.progress.phase(Phase::Scan, plan.items.len());
+    let inspected = inspect::inspect_all(cx.pool, &plan.items, &tick);
+    cx.progress.phase(Phase::Hash, plan.items.len());
+    let groups =
+        inspect::group(cx.pool, &plan.items, &inspected, rules.dedup, &tick);
+
+    let mut units = Vec::new();
+    for members in groups {
+        let primary = members[0];
+        if let Err(err) = &inspected[primary] {
+            let item = &plan.items[primary];
+            report.failed(item, "Read failed", err, None);
+            continue;
+        }
+        units.push(merge(&plan.items, members));
+    }
+    let alloc = allocators.entry(rules.folder).or_default();
+    let jobs = plan_jobs(cx, &rules, &plan.items, &inspected, &units, alloc);
+
+    if cx.dry_run {
+        record_dry(&mut report, &plan.items, &units, &jobs, &inspected);
+    } else {
+        cx.progress.phase(Phase::Write, jobs.len());
+        let results = write_all(cx, &plan.items, &units, &jobs, &inspected);
+        for (job, result) in jobs.iter().zip(results) {
+            record(&mut report, &plan.items, &units[job.unit], job, result, &inspected);
+        }
+    }
+    issues::handle(cx, &rules, &plan, &mut report);
+    for skipped in &plan.skipped {
+        report.skipped(&skipped.input, &skipped.reason);
+    }
+    report
+}
+
+/// Merges the occurrences of one content group: the primary's facts win,
+/// missing ones are filled from the others in order; albums are united.
+fn merge(items: &[Item], members: Vec<usize>) -> Unit {
+    let pick = |f: &dyn Fn(&Item) -> bool| {
+        members.iter().copied().find(|&i| f(&items[i]))
+    };
+    let capture = pick(&|i| i.capture.is_some()).and_then(|i| items[i].capture);
+    let gps = pick(&|i| i.gps.is_some()).and_then(|i| items[i].gps);
+    let description = pick(&|i| i.description.is_some())
+        .and_then(|i| items[i].description.clone());
+    let mut albums = Vec::new();
+    let mut context_albums = Vec::new();
+    for &i in &members {
+        for album in &items[i].albums {
+            if !albums.contains(album) {
+                albums.push(album.clone());
+            }
+        }
+        if !context_albums.contains(&items[i].album) {
+            context_albums.push(items[i].album.clone());
+        }
+    }
+    Unit { members, capture, gps, description, albums, context_albums }
+}
+
+/// Resolves dates and allocates a name for every unit, in planning order.
+fn plan_jobs(
+    cx: &Ctx,
+    rules: &Rules,
+    items: &[Item],
+    inspected: &[Result<Inspected, String>],
+    units: &[Unit],
+    alloc: &mut Allocator,
+) -> Vec<Job> {
+    let mut jobs = Vec::with_capacity(units.len());
+    let mut requests = Vec::with_capacity(units.len());
+    for (u, unit) in units.iter().enumerate() {
+        let item = &items[unit.members[0]];
+        let Ok(info) = &inspected[unit.members[0]] else { continue };
+        let (date, gps) = resolve(cx.zones, unit, info);
+        let token = date.as_ref().map_or_else(
+            || "00000000".to_string(),
+            |(r, _)| r.stamp.local.strftime("%Y%m%d").to_string(),
+        );
+        requests.push(Request {
+            base: safe_name(&format!("{}-{token}", item.prefix)),
+            ext: info.ext.clone(),
+            instant: date.as_ref().map(|(r, _)| r.instant.as_second()),
+            group: item.group.clone(),
+            stem: file_stem(&item.source),
+            src_ext: file_ext(&item.source),
+            album: item.album.clone(),
+        });
+        let meta = Metadata {
+            date: date.as_ref().map(|(r, _)| r.stamp),
+            gps: unit.gps.filter(Gps::is_valid),
+            description: unit.description.clone(),
+            description_policy: rules.description,
+        };
+        let mtime = date.as_ref().map(|(r, _)| r.instant).or(info.mtime);
+        jobs.push(Job {
+            unit: u,
+            output: String::new(),
+            dest: PathBuf::new(),
+            meta,
+            date,
+            gps,
+            mtime,
+        });
+    }
+    let names = allocate(alloc, rules.suffix, &requests);
+    for (job, name) in jobs.iter_mut().zip(names) {
+        job.output = format!("{}/{name}", rules.folder);
+        job.dest = cx.out_root.join(rules.folder).join(&name);
+    }
+    jobs
+}
+
+/// Allocates the names of `requests` in order.
+fn allocate(
+    alloc: &mut Allocator,
+    style: SuffixStyle,
+    requests: &[Request],
+) -> Vec<String> {
+    match style {
+        SuffixStyle::DayNumbering => alloc.day_numbering(requests),
+        SuffixStyle::FromOne | SuffixStyle::FromTwo => {
+            let first = if style == SuffixStyle::FromOne { 1 } else { 2 };
+            requests.iter().map(|r| alloc.counter(&r.base, &r.ext, first)).collect()
+        }
+    }
+}
+
+/// Chooses the capture time and the position that decides the zone: the
+/// file's own date and position win over the platform's (metadata.md
+/// §2.4, §2.3).
+fn resolve(
+    zones: &Zones,
+    unit: &Unit,
+    info: &Inspected,
+) -> (Option<(Resolved, &'static str)>, Option<(Gps, &'static str)>) {
+    let gps = match (info.existing.gps, unit.gps.filter(Gps::is_valid)) {
+        (Some(own), _) => Some((own, "file")),
+        (None, Some(platform)) => Some((platform, "platform")),
+        (None, None) => None,
+    };
+    let at = gps.as_ref().map(|(g, _)| g);
+    let date = match (&info.existing.date, &unit.capture) {
+        (Some(own), _) => Some((zones.resolve_existing(own, at), "file")),
+        (None, Some(capture)) => {
+            Some((zones.resolve(&capture.when, at), capture.source))
+        }
+        (None, None) => None,
+    };
+    (date, gps)
+}
+
+/// Writes every job on the export's pool.
+fn write_all(
+    cx: &Ctx,
+    items: &[Item],
+    units: &[Unit],
+    jobs: &[Job],
+    inspected: &[Result<Inspected, String>],
+) -> Vec<Result<Written, String>> {
+    let folders: std::collections::BTreeSet<&Path> =
+        jobs.iter().filter_map(|j| j.dest.parent()).collect();
+    for folder in folders {
+        if let Err(err) = std::fs::create_dir_all(folder) {
+            let msg = format!("failed to create {}: {err}", folder.display());
+            return jobs.iter().map(|_| Err(msg.clone())).collect();
+        }
+        media::remove_stale_temps(folder);
+    }
+    cx.pool.install(|| {
+        jobs.par_iter()
+            .map(|job| {
+                let primary = units[job.unit].members[0];
+                let Ok(info) = &inspected[primary] else {
+                    return Err("not inspected".to_string());
+                };
+                let src = &items[primary].source;
+                let result = media::write(
+                    src,
+                    &job.dest,
+                    &job.meta,
+                    &info.existing,
+                    job.mtime,
+                )
+                .map_err(|e| format!("{e:#}"));
+                cx.progress.inc_bytes(info.size);
+                result
+            })
+            .collect()
+    })
+}
+
+/// Records the fates of one unit after writing.
+fn record(
+    report: &mut ProcessorReport,
+    items: &[Item],
+    unit: &Unit,
+    job: &Job,
+    result: Result<Written, String>,
+    inspected: &[Result<Inspected, String>],
+) {
+    let primary = &items[unit.members[0]];
+    match result {
+        Ok(written) => {
+            let entry = written_entry(items, unit, job, Some(&written), inspected);
+            report.written(primary, entry, &written);
+            for &dup in &unit.members[1..] {
+                report.duplicate(&items[dup], primary, &job.output);
+            }
+        }
+        Err(err) => {
+            report.failed(primary, "Write failed", &err, Some(&job.output));
+            for &dup in &unit.members[1..] {
+                report.failed(&items[dup], "Write failed", &err, Some(&job.output));
+            }
+        }
+    }
+}
+
+/// Records the planned fates of a dry run and its plan lines.
+fn record_dry(
+    report: &mut ProcessorReport,
+    items: &[Item],
+    units: &[Unit],
+    jobs: &[Job],
+    inspected: &[Result<Inspected, String>],
+) {
+    for job in jobs {
+        let unit = &units[job.unit];
+        let primary = &items[unit.members[0]];
+        let entry = written_entry(items, unit, job, None, inspected);
+        report.planned(primary, entry, job_line(primary, job));
+        for &dup in &unit.members[1..] {
+            report.duplicate(&items[dup], primary, &job.output);
+        }
+    }
+}
+
+/// Returns the two `WRITE` lines of the dry-run plan (cli.md §9).
+fn job_line(item: &Item, job: &Job) -> String {
+    let when = match &job.date {
+        Some((r, source)) => format!(
+            "{} {} ({source}, zone {})",
+            r.stamp.local.strftime("%Y-%m-%d %H:%M:%S"),
+            r.stamp.offset,
+            r.source.as_str()
+        ),
+        None => "no date".to_string(),
+    };
+    format!(
+        "WRITE      {} <- {}\n           {when}, rule {}",
+        job.output, item.input, item.matched.rule
+    )
+}
+
+/// Builds the `report.json` entry of a written (or planned) unit.
+fn written_entry(
+    items: &[Item],
+    unit: &Unit,
+    job: &Job,
+    written: Option<&Written>,
+    inspected: &[Result<Inspected, String>],
+) -> Map<String, Value> {
+    let primary = &items[unit.members[0]];
+    let mut context = primary.context.clone();
+    context.insert("albums".into(), json!(unit.context_albums));
+    let mut entry = Map::new();
+    entry.insert("output".into(), json!(job.output));
+    if let Some(w) = written {
+        entry.insert("sidecar".into(), json!(w.sidecar.as_ref().map(|_| {
+            format!("{}.xmp", job.output)
+        })));
+        entry.insert("size".into(), json!(w.size));
+        entry.insert("sha1".into(), json!(w.sha1));
+    }
+    entry.insert("match".into(), json!({
+        "rule": primary.matched.rule,
+        "metadata": primary.matched.metadata,
+    }));
+    entry.insert("date".into(), date_json(job));
+    entry.insert("gps".into(), match &job.gps {
+        Some((g, source)) => json!({"latitude": g.latitude,
+            "longitude": g.longitude, "altitude": g.altitude,
+            "source": source}),
+        None => Value::Null,
+    });
+    if let Some(w) = written {
+        entry.insert("metadata".into(), json!({
+            "route": w.route.as_str(),
+            "dates": w.applied.dates.as_str(),
+            "gps": w.applied.gps.as_str(),
+            "description": w.applied.description.as_str(),
+        }));
+    }
+    entry.insert("albums".into(), json!(unit.albums));
+    entry.insert("context".into(), Value::Object(context));
+    if unit.members.len() > 1 {
+        let occurrences: Vec<Value> = unit.members.iter().map(|&i| {
+            json!({"input": items[i].input, "context": items[i].context})
+        }).collect();
+        entry.insert("occurrences".into(), json!(occurrences));
+    }
+    let mut warnings: Vec<String> = written.map(|w| w.warnings.clone()).unwrap_or_default();
+    if let Ok(info) = &inspected[unit.members[0]] {
+        if info.ext != file_ext(&primary.source).to_lowercase() {
+            warnings.push(format!("extension corrected to .{}", info.ext));
+        }
+    }
+    entry.insert("warnings".into(), json!(warnings));
+    entry
+}
+
+/// Returns the `date` object of a report entry.
+fn date_json(job: &Job) -> Value {
+    let Some((r, source)) = &job.date else { return Value::Null };
+    json!({
+        "instant": r.instant.to_string(),
+        "source": source,
+        "local": r.stamp.local.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
+        "offset": r.stamp.offset.to_string(),
+        "zone": r.zone,
+        "zone_source": r.source.as_str(),
+    })
+}
+
+/// Replaces path separators so a name from export metadata can never
+/// leave its folder.
+fn safe_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| if matches!(c, '/' | '\\' | '\0') { '_' } else { c })
+        .collect();
+    if cleaned.trim_matches('.').is_empty() {
+        "unknown".to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// Returns a path's file stem as text.
+fn file_stem(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Returns a path's extension as found.
+fn file_ext(path: &Path) -> String {
+    path.extension().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}

@@ -1,0 +1,108 @@
+//! memoria turns platform data exports into dated media libraries.
+//!
+//! Domain nouns: an **export** is one platform download (a folder); an
+//! **item** is one photo or video plus the metadata matched to it; a
+//! **capture time** is the absolute instant it was taken; the **library**
+//! is the output tree. Flow: `cli`/`config` → `discover` → per export
+//! `platform` plans → `engine` writes through `media` → `report`.
+
+mod cli;
+mod config;
+mod discover;
+mod engine;
+mod media;
+mod plan;
+mod platform;
+mod report;
+mod time;
+
+use std::process::ExitCode;
+
+use config::{Config, Inputs, LoadError, Loaded};
+use report::Console;
+
+fn main() -> ExitCode {
+    report::init_logger(1);
+    let config = match config::load(std::env::args_os()) {
+        Ok(Loaded::Run(config)) => config,
+        Ok(Loaded::Print(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(LoadError::Clap(err)) => err.exit(),
+        Err(LoadError::Usage(err)) => {
+            eprintln!("ERROR: {}", err.message);
+            if err.show_usage {
+                eprintln!("Usage: memoria [OPTIONS] [INPUT_DIR]");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    report::init_logger(config.verbosity.level());
+    run(&config)
+}
+
+/// Processes every export and returns the exit code of cli.md §12.
+fn run(config: &Config) -> ExitCode {
+    let console = Console::new(config.progress, config.verbosity.is_quiet());
+    let (exports, nested) = match &config.inputs {
+        Inputs::Single(export) => (vec![export.clone()], false),
+        Inputs::Originals(dir) => match find_exports(&console, dir, config) {
+            Some(exports) => (exports, true),
+            None => return ExitCode::from(1),
+        },
+    };
+    if nested {
+        let advice = engine::oversub::check(
+            config.parallel_exports,
+            exports.len(),
+            config.workers,
+            config.cpus,
+        );
+        if let Some(advice) = advice {
+            console.line(&advice.to_string());
+        }
+    }
+    let zones = time::Zones::new(config.timezone.clone());
+    let jobs = engine::jobs(exports, &config.output, nested);
+    let run = engine::Run { config, zones: &zones, console: &console };
+    let parallel = if nested { config.parallel_exports } else { 1 };
+    let outcomes = engine::run_all(&run, &jobs, parallel);
+    let reports = if nested {
+        format!("{}/<export>/report.json (one per export)", config.output.display())
+    } else {
+        format!("{}/report.json", config.output.display())
+    };
+    console.line(&report::overall_summary(&outcomes, &reports));
+    if outcomes.iter().all(report::ExportOutcome::is_success) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Finds the exports under `--originals` and lists them; `None` when
+/// there are none (exit code 1).
+fn find_exports(
+    console: &Console,
+    dir: &std::path::Path,
+    config: &Config,
+) -> Option<Vec<plan::Export>> {
+    let exports = match discover::exports_in(dir, &config.output) {
+        Ok(exports) => exports,
+        Err(err) => {
+            console.line(&format!("ERROR: {err:#}"));
+            return None;
+        }
+    };
+    if exports.is_empty() {
+        console.line(&format!("ERROR: No export folders found in: {}", dir.display()));
+        return None;
+    }
+    let mut text = format!("Found {} export(s) to process in: {}\n", exports.len(), dir.display());
+    for export in &exports {
+        text.push_str(&format!("  • {}\n", export.name));
+    }
+    console.info(&text);
+    Some(exports)
+}

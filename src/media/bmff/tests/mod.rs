@@ -1,0 +1,1 @@
+//! Tests of the ISO-BMFF writer, reader and checker.

@@ -1,0 +1,277 @@
+//! Writes memoria's metadata into a JPEG's EXIF APP1 segment
+//! (metadata.md §6 "JPEG"), streaming the rest of the file unchanged.
+//!
+//! Segments are parsed up to SOS; the EXIF segment is replaced in place
+//! or created after SOI and any APP0; everything else, from SOS through
+//! EOI to any trailer, is copied byte for byte.
+
+use std::io::{Read, Seek, Write};
+
+use crate::media::exif::{self, stream};
+use crate::media::model::{Applied, EmbedError, Metadata};
+
+/// Start of image.
+const SOI: u8 = 0xD8;
+/// End of image.
+const EOI: u8 = 0xD9;
+/// Start of scan: entropy-coded data follows.
+const SOS: u8 = 0xDA;
+/// APP0 (JFIF, JFXX).
+const APP0: u8 = 0xE0;
+/// APP1 (EXIF, XMP).
+const APP1: u8 = 0xE1;
+/// APP2 (ICC, MPF).
+const APP2: u8 = 0xE2;
+/// Signature of an EXIF APP1 payload.
+const EXIF_SIG: &[u8; 6] = b"Exif\0\0";
+/// Signature of an MPF APP2 payload (CIPA DC-007).
+const MPF_SIG: &[u8; 4] = b"MPF\0";
+/// Largest TIFF block an APP1 holds: 65535 minus the length field and
+/// the EXIF signature (metadata.md §6: 65 533 bytes of payload).
+const MAX_TIFF: usize = 65533 - EXIF_SIG.len();
+
+/// What a segment before SOS is, as far as the writer cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Exif,
+    Mpf,
+    App0,
+    Other,
+}
+
+/// A marker segment before SOS.
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    /// What it holds.
+    kind: Kind,
+    /// Offset of its first 0xFF (fill bytes included).
+    start: u64,
+    /// Offset of its payload, after the length field.
+    body: u64,
+    /// Offset just past it.
+    end: u64,
+}
+
+/// The structure up to SOS.
+struct Layout {
+    /// Segments between SOI and SOS.
+    segments: Vec<Segment>,
+    /// Offset of the SOS marker.
+    sos: u64,
+    /// Length of the file.
+    len: u64,
+}
+
+/// Writes `src` with `meta` merged into its EXIF to `out` and returns what
+/// was applied. When nothing needs writing the output equals the input.
+///
+/// Errors: [`EmbedError::Malformed`] for a broken segment structure or
+/// EXIF block; [`EmbedError::Unsupported`] when the block would outgrow
+/// APP1 or an MPF segment precedes the EXIF segment (metadata.md §6).
+pub(crate) fn embed<R: Read + Seek, W: Write>(
+    src: &mut R,
+    out: &mut W,
+    meta: &Metadata,
+) -> Result<Applied, EmbedError> {
+    let layout = Layout::scan(src)?;
+    let exif_at = layout.segments.iter().position(|s| s.kind == Kind::Exif);
+    let existing = match exif_at.and_then(|i| layout.segments.get(i)) {
+        Some(seg) => Some(read_tiff(src, seg)?),
+        None => None,
+    };
+    let merged = exif::merge(existing.as_deref(), meta)?;
+    let Some(tiff) = merged.tiff else {
+        stream::copy_range(src, out, 0, layout.len)?;
+        return Ok(merged.applied);
+    };
+    if tiff.len() > MAX_TIFF {
+        return Err(EmbedError::Unsupported("exif block too large".to_string()));
+    }
+    let (cut, resume) = layout.cut(exif_at)?;
+    stream::copy_range(src, out, 0, cut)?;
+    write_app1(out, &tiff)?;
+    stream::copy_range(src, out, resume, layout.len - resume)?;
+    Ok(merged.applied)
+}
+
+/// Checks a written JPEG: valid segments up to SOS, a readable EXIF block
+/// if there is one, a valid SOS header and an EOI after it (§9 step 3).
+pub(crate) fn validate<R: Read + Seek>(src: &mut R) -> Result<(), String> {
+    check(src).map_err(stream::describe)
+}
+
+/// Runs the checks of [`validate`].
+fn check<R: Read + Seek>(src: &mut R) -> Result<(), EmbedError> {
+    let layout = Layout::scan(src)?;
+    let exif = layout.segments.iter().find(|s| s.kind == Kind::Exif);
+    if let Some(seg) = exif {
+        exif::check(&read_tiff(src, seg)?).map_err(EmbedError::Malformed)?;
+    }
+    let mut head = [0; 4];
+    stream::read_at(src, layout.sos, &mut head, "sos header")?;
+    let scan_at = layout.sos + 2 + u64::from(u16::from_be_bytes([head[2], head[3]]));
+    if scan_at > layout.len {
+        return Err(malformed("sos header past end of file"));
+    }
+    if !has_eoi(src, scan_at)? {
+        return Err(malformed("no eoi after sos"));
+    }
+    Ok(())
+}
+
+impl Layout {
+    /// Parses SOI and the segments up to SOS.
+    fn scan<R: Read + Seek>(src: &mut R) -> Result<Layout, EmbedError> {
+        let len = stream::len(src)?;
+        let mut soi = [0; 2];
+        stream::read_at(src, 0, &mut soi, "jpeg soi")?;
+        if soi != [0xFF, SOI] {
+            return Err(malformed("no jpeg soi marker"));
+        }
+        let (mut segments, mut pos) = (Vec::new(), 2);
+        loop {
+            let (marker, after) = read_marker(src, pos)?;
+            if marker == SOS {
+                return Ok(Layout { segments, sos: after - 2, len });
+            }
+            let seg = read_segment(src, marker, pos, after, len)?;
+            pos = seg.end;
+            segments.push(seg);
+        }
+    }
+
+    /// Returns where the new APP1 goes: the range of the old EXIF segment
+    /// (`exif_at`), or an empty range after SOI and leading APP0s.
+    fn cut(&self, exif_at: Option<usize>) -> Result<(u64, u64), EmbedError> {
+        let Some(i) = exif_at else {
+            let app0s = self.segments.iter().take_while(|s| s.kind == Kind::App0);
+            let at = app0s.last().map_or(2, |s| s.end);
+            return Ok((at, at));
+        };
+        // MPF offsets count from the MPF header: growing an EXIF segment
+        // behind it would shift the images it addresses (§6).
+        let before = self.segments.get(..i).unwrap_or_default();
+        if before.iter().any(|s| s.kind == Kind::Mpf) {
+            return Err(EmbedError::Unsupported(
+                "mpf segment precedes exif segment".to_string(),
+            ));
+        }
+        let seg = self.segments.get(i).ok_or_else(|| malformed("no exif segment"))?;
+        Ok((seg.start, seg.end))
+    }
+}
+
+/// Reads the marker whose 0xFF is at `pos`, skipping fill bytes (ITU T.81
+/// B.1.1.2); returns the marker and the offset after it.
+fn read_marker<R: Read + Seek>(src: &mut R, pos: u64) -> Result<(u8, u64), EmbedError> {
+    let mut at = pos;
+    let mut byte = [0; 1];
+    stream::read_at(src, at, &mut byte, "jpeg marker")?;
+    if byte[0] != 0xFF {
+        return Err(malformed(&format!("no jpeg marker at offset {pos}")));
+    }
+    while byte[0] == 0xFF {
+        at += 1;
+        stream::read_at(src, at, &mut byte, "jpeg marker")?;
+    }
+    Ok((byte[0], at + 1))
+}
+
+/// Reads the segment of `marker` (its 0xFF at `start`, payload length at
+/// `after`) and classifies it.
+fn read_segment<R: Read + Seek>(
+    src: &mut R,
+    marker: u8,
+    start: u64,
+    after: u64,
+    len: u64,
+) -> Result<Segment, EmbedError> {
+    match marker {
+        // Standalone markers carry no length (ITU T.81 B.1.1.3).
+        0x01 | 0xD0..=0xD7 => {
+            return Ok(Segment { kind: Kind::Other, start, body: after, end: after })
+        }
+        SOI | EOI | 0x00 => {
+            return Err(malformed(&format!("unexpected marker {marker:#04x} before sos")))
+        }
+        _ => {}
+    }
+    let mut size = [0; 2];
+    stream::read_at(src, after, &mut size, "jpeg segment length")?;
+    let size = u16::from_be_bytes(size);
+    let end = after + u64::from(size);
+    if size < 2 || end > len {
+        return Err(malformed(&format!("bogus segment length at offset {start}")));
+    }
+    let body = after + 2;
+    let kind = classify(src, marker, body, end)?;
+    Ok(Segment { kind, start, body, end })
+}
+
+/// Tells EXIF APP1, MPF APP2 and APP0 segments from the rest.
+fn classify<R: Read + Seek>(
+    src: &mut R,
+    marker: u8,
+    body: u64,
+    end: u64,
+) -> Result<Kind, EmbedError> {
+    let sig: &[u8] = match marker {
+        APP0 => return Ok(Kind::App0),
+        APP1 => EXIF_SIG,
+        APP2 => MPF_SIG,
+        _ => return Ok(Kind::Other),
+    };
+    if end - body < sig.len() as u64 {
+        return Ok(Kind::Other);
+    }
+    let mut head = [0; 6];
+    let head = head.get_mut(..sig.len()).unwrap_or_default();
+    stream::read_at(src, body, head, "jpeg segment")?;
+    Ok(match (head == sig, marker) {
+        (true, APP1) => Kind::Exif,
+        (true, _) => Kind::Mpf,
+        _ => Kind::Other,
+    })
+}
+
+/// Returns the TIFF block of an EXIF segment (payload minus signature).
+fn read_tiff<R: Read + Seek>(src: &mut R, seg: &Segment) -> Result<Vec<u8>, EmbedError> {
+    let at = seg.body + EXIF_SIG.len() as u64;
+    stream::read_vec(src, at, seg.end.saturating_sub(at), "exif segment")
+}
+
+/// Writes an APP1 segment holding `tiff` (at most [`MAX_TIFF`] bytes).
+fn write_app1<W: Write>(out: &mut W, tiff: &[u8]) -> Result<(), EmbedError> {
+    let size = u16::try_from(2 + EXIF_SIG.len() + tiff.len())
+        .map_err(|_| EmbedError::Unsupported("exif block too large".to_string()))?;
+    out.write_all(&[0xFF, APP1])?;
+    out.write_all(&size.to_be_bytes())?;
+    out.write_all(EXIF_SIG)?;
+    out.write_all(tiff)?;
+    Ok(())
+}
+
+/// Returns true when an EOI marker (FF D9) follows offset `from`. Inside
+/// entropy-coded data 0xFF is always stuffed (FF 00) or a restart marker,
+/// so the first FF D9 is the EOI (ITU T.81 F.1.2.3).
+fn has_eoi<R: Read + Seek>(src: &mut R, from: u64) -> Result<bool, EmbedError> {
+    src.seek(std::io::SeekFrom::Start(from))?;
+    let mut buf = vec![0; 64 * 1024];
+    let mut last = 0;
+    loop {
+        let n = src.read(&mut buf)?;
+        let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+            return Ok(false);
+        };
+        let joined = chunk.windows(2).any(|w| w == [0xFF, EOI]);
+        if joined || (last == 0xFF && chunk.first() == Some(&EOI)) {
+            return Ok(true);
+        }
+        last = chunk.last().copied().unwrap_or(0);
+    }
+}
+
+/// Returns a structural error naming `why`.
+fn malformed(why: &str) -> EmbedError {
+    EmbedError::Malformed(why.to_string())
+}

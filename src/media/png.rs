@@ -1,0 +1,229 @@
+//! Writes memoria's metadata into a PNG's `eXIf` chunk (metadata.md §6
+//! "PNG"), copying every other chunk unchanged.
+//!
+//! The file is processed chunk by chunk; chunk bodies are streamed, so
+//! only the EXIF data is held in memory. CRCs are computed here
+//! (ISO/IEC 15948 §5.5, the CRC-32 of ISO 3309).
+
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use crate::media::exif::{self, stream};
+use crate::media::model::{Applied, EmbedError, Metadata};
+
+/// The 8-byte PNG signature.
+const SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
+/// Largest chunk length PNG allows (2^31 - 1).
+const MAX_CHUNK: u32 = 0x7FFF_FFFF;
+
+/// A chunk: its type and where it lies.
+#[derive(Clone, Copy, Debug)]
+struct Chunk {
+    /// Four-letter type.
+    typ: [u8; 4],
+    /// Offset of its length field.
+    start: u64,
+    /// Length of its data.
+    len: u32,
+}
+
+impl Chunk {
+    /// Returns the offset just past its CRC.
+    fn end(&self) -> u64 {
+        self.start + 12 + u64::from(self.len)
+    }
+}
+
+/// The chunks up to and including IEND, and the length of the file.
+struct Layout {
+    chunks: Vec<Chunk>,
+    len: u64,
+}
+
+/// Writes `src` with `meta` merged into its EXIF to `out` and returns what
+/// was applied. The `eXIf` chunk goes after IHDR and before the first
+/// IDAT, replacing any existing one wherever it was; when nothing needs
+/// writing the output equals the input.
+///
+/// Errors: [`EmbedError::Malformed`] for a broken chunk structure or EXIF
+/// block.
+pub(crate) fn embed<R: Read + Seek, W: Write>(
+    src: &mut R,
+    out: &mut W,
+    meta: &Metadata,
+) -> Result<Applied, EmbedError> {
+    let layout = Layout::scan(src)?;
+    let old = layout.chunks.iter().position(|c| &c.typ == b"eXIf");
+    let existing = match old.and_then(|i| layout.chunks.get(i)) {
+        Some(c) => Some(stream::read_vec(src, c.start + 8, c.len.into(), "exif chunk")?),
+        None => None,
+    };
+    let merged = exif::merge(existing.as_deref(), meta)?;
+    let Some(tiff) = merged.tiff else {
+        stream::copy_range(src, out, 0, layout.len)?;
+        return Ok(merged.applied);
+    };
+    let chunk = encode_chunk(b"eXIf", &tiff)?;
+    let idat = layout.chunks.iter().position(|c| &c.typ == b"IDAT");
+    // An eXIf before IDAT is replaced in place; otherwise the new one goes
+    // right after IHDR, before any IDAT (§6; readers may ignore it later).
+    let slot = old.filter(|&i| idat.is_some_and(|d| i < d)).unwrap_or(0);
+    out.write_all(SIGNATURE)?;
+    for (i, c) in layout.chunks.iter().enumerate() {
+        if &c.typ != b"eXIf" {
+            stream::copy_range(src, out, c.start, c.end() - c.start)?;
+        }
+        if i == slot {
+            out.write_all(&chunk)?;
+        }
+    }
+    let tail = layout.chunks.last().map_or(8, Chunk::end);
+    stream::copy_range(src, out, tail, layout.len - tail)?;
+    Ok(merged.applied)
+}
+
+/// Checks a written PNG: signature, every chunk's CRC, IHDR first, an
+/// IDAT, IEND last, and a readable EXIF block if there is one (§9).
+pub(crate) fn validate<R: Read + Seek>(src: &mut R) -> Result<(), String> {
+    check(src).map_err(stream::describe)
+}
+
+/// Runs the checks of [`validate`].
+fn check<R: Read + Seek>(src: &mut R) -> Result<(), EmbedError> {
+    let layout = Layout::scan(src)?;
+    for c in &layout.chunks {
+        if chunk_crc(src, c)? != stored_crc(src, c)? {
+            let name = String::from_utf8_lossy(&c.typ);
+            return Err(malformed(&format!("bad crc in {name} chunk")));
+        }
+    }
+    if !layout.chunks.iter().any(|c| &c.typ == b"IDAT") {
+        return Err(malformed("no png idat chunk"));
+    }
+    if let Some(c) = layout.chunks.iter().find(|c| &c.typ == b"eXIf") {
+        let tiff = stream::read_vec(src, c.start + 8, c.len.into(), "exif chunk")?;
+        exif::check(&tiff).map_err(EmbedError::Malformed)?;
+    }
+    Ok(())
+}
+
+impl Layout {
+    /// Reads the signature and the chunk headers up to IEND.
+    fn scan<R: Read + Seek>(src: &mut R) -> Result<Layout, EmbedError> {
+        let len = stream::len(src)?;
+        let mut sig = [0; 8];
+        stream::read_at(src, 0, &mut sig, "png signature")?;
+        if &sig != SIGNATURE {
+            return Err(malformed("no png signature"));
+        }
+        let mut chunks: Vec<Chunk> = Vec::new();
+        let mut pos = 8;
+        while chunks.last().is_none_or(|c| &c.typ != b"IEND") {
+            if pos >= len {
+                return Err(malformed("no png iend chunk"));
+            }
+            let chunk = read_header(src, pos, len)?;
+            if chunks.is_empty() && &chunk.typ != b"IHDR" {
+                return Err(malformed("png does not start with ihdr"));
+            }
+            pos = chunk.end();
+            chunks.push(chunk);
+        }
+        Ok(Layout { chunks, len })
+    }
+}
+
+/// Reads the chunk header at `pos` and checks the chunk fits the file.
+fn read_header<R: Read + Seek>(src: &mut R, pos: u64, len: u64) -> Result<Chunk, EmbedError> {
+    let mut head = [0; 8];
+    stream::read_at(src, pos, &mut head, "png chunk header")?;
+    let size = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+    let chunk = Chunk { typ: [head[4], head[5], head[6], head[7]], start: pos, len: size };
+    if size > MAX_CHUNK || chunk.end() > len {
+        return Err(malformed(&format!("bogus chunk length at offset {pos}")));
+    }
+    Ok(chunk)
+}
+
+/// Returns a complete chunk: length, type, data and CRC.
+fn encode_chunk(typ: &[u8; 4], data: &[u8]) -> Result<Vec<u8>, EmbedError> {
+    let len = u32::try_from(data.len())
+        .ok()
+        .filter(|&l| l <= MAX_CHUNK)
+        .ok_or_else(|| EmbedError::Unsupported("exif block too large".to_string()))?;
+    let mut out = Vec::with_capacity(data.len() + 12);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(typ);
+    out.extend_from_slice(data);
+    let crc = Crc::new().update(typ).update(data).finish();
+    out.extend_from_slice(&crc.to_be_bytes());
+    Ok(out)
+}
+
+/// Computes the CRC of chunk `c` (type and data) by streaming its data.
+fn chunk_crc<R: Read + Seek>(src: &mut R, c: &Chunk) -> Result<u32, EmbedError> {
+    src.seek(SeekFrom::Start(c.start + 8))?;
+    let mut crc = Crc::new().update(&c.typ);
+    let mut left = u64::from(c.len);
+    let mut buf = vec![0; 64 * 1024];
+    while left > 0 {
+        let want = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
+        let part = buf.get_mut(..want).unwrap_or_default();
+        src.read_exact(part).map_err(EmbedError::Io)?;
+        crc = crc.update(part);
+        left -= want as u64;
+    }
+    Ok(crc.finish())
+}
+
+/// Returns the CRC stored after chunk `c`.
+fn stored_crc<R: Read + Seek>(src: &mut R, c: &Chunk) -> Result<u32, EmbedError> {
+    let mut crc = [0; 4];
+    stream::read_at(src, c.end() - 4, &mut crc, "png chunk crc")?;
+    Ok(u32::from_be_bytes(crc))
+}
+
+/// The CRC-32 lookup table (ISO/IEC 15948 Annex D), built at compile time.
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut n = 0;
+    while n < 256 {
+        let mut c = n as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            k += 1;
+        }
+        table[n] = c;
+        n += 1;
+    }
+    table
+};
+
+/// A running CRC-32.
+#[derive(Clone, Copy)]
+struct Crc(u32);
+
+impl Crc {
+    /// Starts a CRC.
+    fn new() -> Crc {
+        Crc(0xFFFF_FFFF)
+    }
+
+    /// Feeds `data`.
+    fn update(self, data: &[u8]) -> Crc {
+        let c = data.iter().fold(self.0, |c, &b| {
+            CRC_TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8)
+        });
+        Crc(c)
+    }
+
+    /// Returns the final value.
+    fn finish(self) -> u32 {
+        self.0 ^ 0xFFFF_FFFF
+    }
+}
+
+/// Returns a structural error naming `why`.
+fn malformed(why: &str) -> EmbedError {
+    EmbedError::Malformed(why.to_string())
+}

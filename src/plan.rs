@@ -1,0 +1,165 @@
+//! The contract between platforms and the engine.
+//!
+//! A platform reads its export and returns a [`Plan`]: every media item it
+//! matched with the facts it found (capture time, position, description,
+//! albums, name prefix), every media file it could not match, every
+//! metadata entry without media, and every file it skipped. It writes
+//! nothing; hashing, naming, zones and writing belong to the engine.
+
+use std::path::PathBuf;
+
+use jiff::civil::DateTime;
+use jiff::tz::Offset;
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+use crate::media::model::{DescriptionPolicy, Gps};
+
+/// One export folder as given on the command line or found by
+/// `--originals`.
+#[derive(Clone, Debug)]
+pub(crate) struct Export {
+    /// The folder's own name (`google-john.doe-20250526`).
+    pub(crate) name: String,
+    /// Absolute path with symlinks resolved.
+    pub(crate) path: PathBuf,
+}
+
+/// When an item was captured, as the platform states it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum When {
+    /// An absolute instant without a local offset (epoch seconds, UTC
+    /// text).
+    Instant(Timestamp),
+    /// An absolute instant with the offset the user saw (a platform
+    /// offset, metadata.md §2.1).
+    Offset(Timestamp, Offset),
+    /// Wall-clock text without any zone.
+    Wall(DateTime),
+}
+
+/// A platform capture time and the input field it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Capture {
+    /// The time itself.
+    pub(crate) when: When,
+    /// The field name recorded as `date.source` in `report.json`
+    /// (`photoTakenTime`).
+    pub(crate) source: &'static str,
+}
+
+/// How the matcher tied a media file to its metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Match {
+    /// The rule name of `reports.md` §3.1 (`exact`, `cut`, …).
+    pub(crate) rule: &'static str,
+    /// The metadata source, relative to the export (`a/b.jpg.json`).
+    pub(crate) metadata: Option<String>,
+}
+
+/// One media file with everything the platform knows about it.
+#[derive(Clone, Debug)]
+pub(crate) struct Item {
+    /// Absolute path of the input file.
+    pub(crate) source: PathBuf,
+    /// Input path relative to the export, `/`-separated (for reports).
+    pub(crate) input: String,
+    /// Capture time, if the metadata has a usable one.
+    pub(crate) capture: Option<Capture>,
+    /// Position, if the metadata has a valid one.
+    pub(crate) gps: Option<Gps>,
+    /// Description text built by the platform's rules.
+    pub(crate) description: Option<String>,
+    /// Output name prefix before the date token (`gphotos-john.doe`).
+    pub(crate) prefix: String,
+    /// Day-numbering group key (Google Photos: the stem of the sidecar
+    /// `title`); empty for platforms with counter suffixes.
+    pub(crate) group: String,
+    /// Album or conversation the input sits in (a sort key for day
+    /// numbering and the context merged across duplicates).
+    pub(crate) album: String,
+    /// Immich album names this item belongs to.
+    pub(crate) albums: Vec<String>,
+    /// How the metadata was found.
+    pub(crate) matched: Match,
+    /// Platform data recorded as `context` in `report.json`.
+    pub(crate) context: Map<String, Value>,
+    /// Whether the platform marked the item as a favourite.
+    pub(crate) favorite: bool,
+}
+
+/// A media file the platform found no metadata for.
+#[derive(Clone, Debug)]
+pub(crate) struct Unmatched {
+    /// Absolute path of the input file.
+    pub(crate) source: PathBuf,
+    /// Input path relative to the export.
+    pub(crate) input: String,
+    /// Reason string of `reports.md` §2.2.
+    pub(crate) reason: String,
+    /// Context for `failure-report.json` (`album`, `original_location`).
+    pub(crate) context: Map<String, Value>,
+}
+
+/// A metadata entry whose media could not be found.
+#[derive(Clone, Debug)]
+pub(crate) struct Orphan {
+    /// The metadata file relative to the export, plus a locator for
+    /// entries inside a larger file.
+    pub(crate) source: String,
+    /// The entry itself, saved as pretty JSON under `issues/`.
+    pub(crate) entry: Value,
+    /// Reason string of `reports.md` §2.2.
+    pub(crate) reason: String,
+    /// Context for `failure-report.json`.
+    pub(crate) context: Map<String, Value>,
+}
+
+/// A file the platform looked at and deliberately did not output.
+#[derive(Clone, Debug)]
+pub(crate) struct Skipped {
+    /// Input path relative to the export.
+    pub(crate) input: String,
+    /// Why (`not media`).
+    pub(crate) reason: String,
+}
+
+/// How names that collide within a day or base get told apart
+/// (platforms.md §2.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SuffixStyle {
+    /// `base`, `base_1`, `base_2`.
+    FromOne,
+    /// `base`, `base_2`, `base_3`.
+    FromTwo,
+    /// Google Photos day numbering (platforms.md §3.6).
+    DayNumbering,
+}
+
+/// Everything one platform found in one export.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Plan {
+    /// The export's username as this platform sees it (cli.md §5.3).
+    pub(crate) username: String,
+    /// Matched media, in the platform's planning order.
+    pub(crate) items: Vec<Item>,
+    /// Media without metadata.
+    pub(crate) unmatched: Vec<Unmatched>,
+    /// Metadata without media.
+    pub(crate) orphans: Vec<Orphan>,
+    /// Files deliberately left out.
+    pub(crate) skipped: Vec<Skipped>,
+}
+
+/// Description policy and other per-platform constants the engine needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rules {
+    /// Output folder under the export's output root (`photos`).
+    pub(crate) folder: &'static str,
+    /// Suffix scheme for colliding names.
+    pub(crate) suffix: SuffixStyle,
+    /// Whether identical content is written once (platforms.md §2.7).
+    pub(crate) dedup: bool,
+    /// What happens to a description already in the file.
+    pub(crate) description: DescriptionPolicy,
+}

@@ -1,0 +1,188 @@
+//! The terminal: a small stderr logger, status lines and progress bars.
+//!
+//! Every line goes through indicatif's `suspend` so that logs never cut
+//! through a bar. Bars are drawn only on a terminal and without `-q`,
+//! `-v` or `--no-progress` (reports.md §5).
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use log::{Level, LevelFilter, Log, Metadata, Record};
+
+/// The bars every line must be printed around.
+static MULTI: OnceLock<MultiProgress> = OnceLock::new();
+
+fn multi() -> &'static MultiProgress {
+    MULTI.get_or_init(MultiProgress::new)
+}
+
+/// Prints one line on stderr without disturbing the bars.
+fn print_line(text: &str) {
+    multi().suspend(|| {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{text}");
+    });
+}
+
+/// Whether log lines carry time, level and target (`-v`).
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+/// The stderr logger of reports.md §4.
+struct Logger;
+
+impl Log for Logger {
+    fn enabled(&self, meta: &Metadata) -> bool {
+        // Libraries are capped at warn.
+        let ours = meta.target().starts_with("memoria");
+        meta.level() <= log::max_level() && (ours || meta.level() <= Level::Warn)
+    }
+
+    fn log(&self, record: &Record) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let text = if VERBOSE.load(Ordering::Relaxed) {
+            let now = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
+            format!("{now} {:<5} {}", record.level(), record.args())
+        } else {
+            let word = match record.level() {
+                Level::Error => "ERROR",
+                Level::Warn => "WARNING",
+                Level::Info => "INFO",
+                Level::Debug => "DEBUG",
+                Level::Trace => "TRACE",
+            };
+            format!("{word}: {}", record.args())
+        };
+        print_line(&text);
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs the logger: `verbosity` 0 = quiet (errors), 1 = normal
+/// (warnings), 2 = debug, 3 = trace.
+pub(crate) fn init_logger(verbosity: u8) {
+    let level = match verbosity {
+        0 => LevelFilter::Error,
+        1 => LevelFilter::Warn,
+        2 => LevelFilter::Debug,
+        _ => LevelFilter::Trace,
+    };
+    VERBOSE.store(verbosity >= 2, Ordering::Relaxed);
+    // Only the first call installs the logger; later calls change the
+    // level once the configuration is known.
+    let _ = log::set_logger(&Logger);
+    log::set_max_level(level);
+}
+
+/// The run's terminal: status lines and one bar per running export.
+#[derive(Clone)]
+pub(crate) struct Console {
+    bars: bool,
+    quiet: bool,
+}
+
+impl Console {
+    /// Returns the console; `bars` is false for `-q`, `-v` and
+    /// `--no-progress`. indicatif hides bars by itself off a terminal.
+    pub(crate) fn new(bars: bool, quiet: bool) -> Console {
+        if !bars {
+            multi().set_draw_target(ProgressDrawTarget::hidden());
+        }
+        Console { bars, quiet }
+    }
+
+    /// Prints a status line on stderr.
+    pub(crate) fn line(&self, text: &str) {
+        print_line(text);
+    }
+
+    /// Prints a line unless `-q` was given.
+    pub(crate) fn info(&self, text: &str) {
+        if !self.quiet {
+            print_line(text);
+        }
+    }
+
+    /// Returns a new bar for `export`.
+    pub(crate) fn progress(&self, export: &str) -> Progress {
+        let bar = if self.bars {
+            multi().add(ProgressBar::new(0))
+        } else {
+            ProgressBar::hidden()
+        };
+        let style = ProgressStyle::with_template(
+            "{prefix:28!} {msg:36!} {bar:24} {pos}/{len} file {eta}",
+        )
+        .expect("the template is valid");
+        bar.set_style(style);
+        bar.set_prefix(export.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Progress { bar, bytes: AtomicU64::new(0), processor: Mutex::default() }
+    }
+}
+
+/// A phase of the per-export bar.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Phase {
+    /// Metadata parsed and matched.
+    Scan,
+    /// Files hashed for duplicate detection.
+    Hash,
+    /// Files written.
+    Write,
+}
+
+/// One export's progress bar; cheap to update from worker threads.
+pub(crate) struct Progress {
+    bar: ProgressBar,
+    bytes: AtomicU64,
+    processor: Mutex<String>,
+}
+
+impl Progress {
+    /// Starts `phase` of `processor` with `len` steps.
+    pub(crate) fn phase(&self, phase: Phase, len: usize) {
+        self.bar.set_length(len as u64);
+        self.bar.set_position(0);
+        self.bytes.store(0, Ordering::Relaxed);
+        let name = self.name();
+        self.bar.set_message(format!("{name:<24} [{phase:?}]"));
+    }
+
+    /// Names the processor now running.
+    pub(crate) fn processor(&self, name: &str) {
+        if let Ok(mut current) = self.processor.lock() {
+            *current = name.to_string();
+        }
+    }
+
+    fn name(&self) -> String {
+        self.processor.lock().map(|n| n.clone()).unwrap_or_default()
+    }
+
+    /// Advances by one step.
+    pub(crate) fn inc(&self) {
+        self.bar.inc(1);
+    }
+
+    /// Advances by one written file of `bytes` bytes.
+    pub(crate) fn inc_bytes(&self, bytes: u64) {
+        let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        let name = self.name();
+        self.bar.set_message(format!(
+            "{name:<24} [Write] {}",
+            indicatif::HumanBytes(total)
+        ));
+        self.bar.inc(1);
+    }
+
+    /// Removes the bar.
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
