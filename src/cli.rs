@@ -40,31 +40,45 @@ Examples:
 pub(crate) struct Args {
     /// Export folder to process
     ///
-    /// One platform data export. Its platform folders are written directly
-    /// into the output folder. Required unless --originals is given.
-    #[arg(value_name = "INPUT_DIR")]
+    /// One platform data export. Its platform folders are written
+    /// directly into the output folder. Required unless --originals
+    /// is given.
+    #[arg(value_name = "INPUT_DIR", verbatim_doc_comment)]
     pub(crate) input: Option<PathBuf>,
 
     /// Process every export found in DIR
     ///
-    /// Every folder directly inside DIR is one export (hidden and system
-    /// folders are skipped). Each export is written to OUTPUT/<folder
-    /// name>/, even when only one is found.
-    #[arg(long, value_name = "DIR")]
+    /// Every folder directly inside DIR is one export (hidden and
+    /// system folders are skipped). Each export is written to a
+    /// folder of its own name inside the output folder, even when
+    /// only one is found.
+    #[arg(long, value_name = "DIR", verbatim_doc_comment)]
     pub(crate) originals: Option<PathBuf>,
 
     /// Write the library to DIR
     ///
-    /// Created when missing. It must not be or lie inside an export being
-    /// read.
-    #[arg(short, long, value_name = "DIR", default_value = "./output")]
+    /// Created when missing. It must not be or lie inside an export
+    /// being read.
+    #[arg(
+        short,
+        long,
+        value_name = "DIR",
+        default_value = "./output",
+        verbatim_doc_comment
+    )]
     pub(crate) output: PathBuf,
 
     /// Use N worker threads per export
     ///
-    /// The default, also used for 0, is the number of CPUs minus one (at
-    /// least 1).
-    #[arg(short, long, value_name = "N", value_parser = count)]
+    /// The default, also used for 0, is the number of CPUs minus one
+    /// (at least 1).
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        value_parser = count,
+        verbatim_doc_comment
+    )]
     pub(crate) workers: Option<usize>,
 
     /// Process N exports at the same time
@@ -78,7 +92,7 @@ pub(crate) struct Args {
     /// NAME is one of the names shown by --list-processors, matched
     /// case-insensitively; '-' and '_' may stand for spaces
     /// (google_photos). By default every detected processor runs.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", verbatim_doc_comment)]
     pub(crate) processor: Option<String>,
 
     /// Show the available processors and exit
@@ -87,24 +101,26 @@ pub(crate) struct Args {
 
     /// Plan every output name but write nothing
     ///
-    /// Detection, matching and naming run as usual; the plan is printed
-    /// on stdout. Nothing is written and nothing is downloaded.
-    #[arg(long)]
+    /// Detection, matching and naming run as usual; the plan is
+    /// printed on stdout. Nothing is written and nothing is
+    /// downloaded.
+    #[arg(long, verbatim_doc_comment)]
     pub(crate) dry_run: bool,
 
-    /// Use ZONE for local times when nothing better is known
+    /// Use ZONE as the fallback time zone
     ///
-    /// An IANA time zone name such as Europe/Berlin or UTC. It is used
-    /// when an item has neither a platform offset nor a GPS position. The
-    /// default is the machine's zone (TZ or the system setting).
-    #[arg(long, value_name = "ZONE")]
+    /// An IANA time zone name such as Europe/Berlin or UTC, used for
+    /// items that have neither a platform offset nor a GPS position.
+    /// The default is the machine's zone (TZ or the system setting).
+    #[arg(long, value_name = "ZONE", verbatim_doc_comment)]
     pub(crate) timezone: Option<String>,
 
     /// Read environment settings from PATH
     ///
-    /// The default is .env in the current folder, ignored when missing.
-    /// Variables already set in the environment win over the file.
-    #[arg(long, value_name = "PATH")]
+    /// The default is .env in the current folder, ignored when
+    /// missing. Variables already set in the environment win over
+    /// the file.
+    #[arg(long, value_name = "PATH", verbatim_doc_comment)]
     pub(crate) env_file: Option<PathBuf>,
 
     /// Console verbosity and progress display.
@@ -167,7 +183,9 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Args, clap::Error> {
-        Args::try_parse_from(std::iter::once("memoria").chain(args.iter().copied()))
+        Args::try_parse_from(
+            std::iter::once("memoria").chain(args.iter().copied()),
+        )
     }
 
     #[test]
@@ -180,15 +198,25 @@ mod tests {
         assert_eq!(parse(&["x", "-w", "4"]).unwrap().workers, Some(4));
         assert_eq!(parse(&["x", "-w", "0"]).unwrap().workers, Some(0));
         assert_eq!(
-            parse(&["x", "--parallel-exports", "007"]).unwrap().parallel_exports,
+            parse(&["x", "--parallel-exports", "007"])
+                .unwrap()
+                .parallel_exports,
             Some(7)
         );
-        for bad in ["+4", "-1", "4.0", " 4", "four", "", "1e3", "99999999999999999999999"]
+        for bad in
+            ["+4", "4.0", " 4", "four", "", "1e3", "99999999999999999999999"]
         {
             let err = parse(&["x", "--workers", bad]).unwrap_err();
-            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{bad}");
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad}"
+            );
             assert_eq!(err.exit_code(), 2, "{bad}");
         }
+        // A leading '-' reads as an option, which is also a usage error.
+        let err = parse(&["x", "--workers", "-1"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
     }
 
     #[test]
@@ -217,7 +245,10 @@ mod tests {
         let help = parse(&["--help"]).unwrap_err();
         assert_eq!(help.exit_code(), 0);
         let text = help.render().to_string();
-        assert!(text.contains("Usage: memoria [OPTIONS] [INPUT_DIR]"), "{text}");
+        assert!(
+            text.contains("Usage: memoria [OPTIONS] [INPUT_DIR]"),
+            "{text}"
+        );
         assert!(text.contains(
             "Turn platform data exports into dated media libraries and \
              optionally upload them to Immich"
@@ -242,8 +273,13 @@ mod tests {
 
     #[test]
     fn help_lines_fit_80_columns() {
-        let text = Args::command().term_width(80).render_long_help().to_string();
-        for line in text.lines() {
+        // The one-line description of cli.md §2 is the only longer line.
+        let text = Args::command().render_long_help().to_string();
+        for line in text.lines().skip(1) {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+        let text = Args::command().render_help().to_string();
+        for line in text.lines().skip(1) {
             assert!(line.chars().count() <= 80, "{line}");
         }
     }

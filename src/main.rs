@@ -18,11 +18,11 @@ mod time;
 
 use std::process::ExitCode;
 
-use config::{Config, Inputs, LoadError, Loaded};
+use config::{Config, Inputs, LoadError, Loaded, Verbosity};
 use report::Console;
 
 fn main() -> ExitCode {
-    report::init_logger(1);
+    report::init_logger(log::LevelFilter::Warn);
     let config = match config::load(std::env::args_os()) {
         Ok(Loaded::Run(config)) => config,
         Ok(Loaded::Print(text)) => {
@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         Err(LoadError::Usage(err)) => {
             eprintln!("ERROR: {}", err.message);
             if err.show_usage {
-                eprintln!("Usage: memoria [OPTIONS] [INPUT_DIR]");
+                eprintln!("{}", cli::usage());
             }
             return ExitCode::from(2);
         }
@@ -44,7 +44,8 @@ fn main() -> ExitCode {
 
 /// Processes every export and returns the exit code of cli.md §12.
 fn run(config: &Config) -> ExitCode {
-    let console = Console::new(config.progress, config.verbosity.is_quiet());
+    let quiet = config.verbosity == Verbosity::Quiet;
+    let console = Console::new(config.progress, quiet);
     let (exports, nested) = match &config.inputs {
         Inputs::Single(export) => (vec![export.clone()], false),
         Inputs::Originals(dir) => match find_exports(&console, dir, config) {

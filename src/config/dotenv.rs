@@ -153,7 +153,8 @@ mod tests {
         let text = "A=1\nno equals here\n\n# c\n=value\nB=2\nexport C\n";
         let parsed = parse(text);
         assert_eq!(parsed.skipped, [2, 5, 7]);
-        let keys: Vec<_> = parsed.entries.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<_> =
+            parsed.entries.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["A", "B"]);
     }
 

@@ -113,12 +113,9 @@ pub(super) fn load(
 /// Reads the file named by `--env-file`, which must exist.
 fn read_explicit(path: &Path) -> Result<Vec<(String, String)>, UsageError> {
     match std::fs::metadata(path) {
-        Err(err) if err.kind() == ErrorKind::NotFound => {
-            Err(UsageError::new(format!(
-                "Environment file does not exist: {}",
-                path.display()
-            )))
-        }
+        Err(err) if err.kind() == ErrorKind::NotFound => Err(UsageError::new(
+            format!("Environment file does not exist: {}", path.display()),
+        )),
         Ok(meta) if !meta.is_file() => Err(UsageError::new(format!(
             "Environment path is not a file: {}",
             path.display()
@@ -199,7 +196,12 @@ mod tests {
     fn process_environment_wins_over_the_file() {
         let env = Env::merge(
             vars(&[("A", "process"), ("EMPTY", "")]),
-            file(&[("A", "file"), ("B", "first"), ("B", "second"), ("EMPTY", "x")]),
+            file(&[
+                ("A", "file"),
+                ("B", "first"),
+                ("B", "second"),
+                ("EMPTY", "x"),
+            ]),
         );
         assert_eq!(env.get("A"), Some("process"));
         assert_eq!(env.get("B"), Some("second"));
@@ -290,8 +292,10 @@ mod tests {
             ("IMMICH_UPLOAD_CONCURRENCY", "x"),
         ]);
         assert!(both.unwrap_or_default().contains("IMMICH_UPLOAD_CONCURRENCY"));
-        let bools =
-            message(&[("DISABLE_TEMP_CLEANUP", "x"), ("IMMICH_SKIP_HASH", "x")]);
+        let bools = message(&[
+            ("DISABLE_TEMP_CLEANUP", "x"),
+            ("IMMICH_SKIP_HASH", "x"),
+        ]);
         assert!(bools.unwrap_or_default().contains("IMMICH_SKIP_HASH"));
     }
 
@@ -329,7 +333,8 @@ mod tests {
             load(Some(Path::new(path)), &cwd, &none).err().map(|e| e.message)
         };
         let missing = cwd.join("missing.env");
-        let want = format!("Environment file does not exist: {}", missing.display());
+        let want =
+            format!("Environment file does not exist: {}", missing.display());
         assert_eq!(err("missing.env"), Some(want));
         std::fs::create_dir(cwd.join("dir.env")).unwrap();
         let want = format!(
@@ -340,7 +345,8 @@ mod tests {
         std::fs::write(cwd.join("latin1.env"), b"A=caf\xe9\n").unwrap();
         let got = err("latin1.env").unwrap_or_default();
         assert!(got.ends_with("latin1.env is not UTF-8 text"), "{got}");
-        std::fs::write(cwd.join("bad.env"), "CONSOLIDATE_EXPORTS=maybe\n").unwrap();
+        std::fs::write(cwd.join("bad.env"), "CONSOLIDATE_EXPORTS=maybe\n")
+            .unwrap();
         let got = err("bad.env").unwrap_or_default();
         assert!(got.starts_with("invalid CONSOLIDATE_EXPORTS value"), "{got}");
     }

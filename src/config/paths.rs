@@ -125,7 +125,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
         std::fs::create_dir(root.join("real")).unwrap();
-        std::os::unix::fs::symlink(root.join("real"), root.join("link")).unwrap();
+        std::os::unix::fs::symlink(root.join("real"), root.join("link"))
+            .unwrap();
         let cases = [
             ("real", root.join("real")),
             ("./real/.", root.join("real")),
@@ -149,7 +150,10 @@ mod tests {
         std::fs::write(root.join("file"), "x").unwrap();
         let message = |given| inputs(given, &root).err().map(|e| e.message);
         let cases = [
-            (Given::Single(Path::new("nope")), "Input directory does not exist"),
+            (
+                Given::Single(Path::new("nope")),
+                "Input directory does not exist",
+            ),
             (Given::Single(Path::new("file")), "Input path is not a directory"),
             (
                 Given::Originals(Path::new("nope")),
@@ -171,7 +175,8 @@ mod tests {
     fn output_must_stay_out_of_a_single_export() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
-        std::fs::create_dir_all(root.join("exports/google-a-20250101")).unwrap();
+        std::fs::create_dir_all(root.join("exports/google-a-20250101"))
+            .unwrap();
         std::os::unix::fs::symlink(
             root.join("exports/google-a-20250101"),
             root.join("linked"),

@@ -11,11 +11,11 @@ use serde_json::{json, Map, Value};
 use super::inspect::{self, Inspected};
 use super::issues;
 use super::naming::{Allocator, Request};
-use crate::media::model::{Gps, Metadata};
+use crate::media::model::{offset_text, Gps, Metadata};
 use crate::media::{self, Written};
 use crate::plan::{Capture, Export, Item, Plan, Rules, SuffixStyle};
 use crate::platform::Platform;
-use crate::report::{Counts, Phase, ProcessorReport, Progress};
+use crate::report::{Phase, ProcessorReport, Progress};
 use crate::time::{Resolved, Zones};
 
 /// Everything one platform run needs from its export.
@@ -310,7 +310,7 @@ fn job_line(item: &Item, job: &Job) -> String {
         Some((r, source)) => format!(
             "{} {} ({source}, zone {})",
             r.stamp.local.strftime("%Y-%m-%d %H:%M:%S"),
-            r.stamp.offset,
+            offset_text(r.stamp.offset),
             r.source.as_str()
         ),
         None => "no date".to_string(),
@@ -385,7 +385,7 @@ fn date_json(job: &Job) -> Value {
         "instant": r.instant.to_string(),
         "source": source,
         "local": r.stamp.local.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
-        "offset": r.stamp.offset.to_string(),
+        "offset": offset_text(r.stamp.offset),
         "zone": r.zone,
         "zone_source": r.source.as_str(),
     })

@@ -275,3 +275,214 @@ fn has_eoi<R: Read + Seek>(src: &mut R, from: u64) -> Result<bool, EmbedError> {
 fn malformed(why: &str) -> EmbedError {
     EmbedError::Malformed(why.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+    use std::path::Path;
+
+    use super::*;
+    use crate::media::exif::roundtrip::assert_roundtrip;
+    use crate::media::exif::testutil::{self, empty_meta, full_meta, XorShift};
+    use crate::media::model::DescriptionPolicy::Overwrite;
+    use crate::media::model::FieldOutcome;
+
+    /// Embeds `meta` into `input` in memory.
+    fn run(input: &[u8], meta: &Metadata) -> Result<(Vec<u8>, Applied), EmbedError> {
+        let mut out = Vec::new();
+        let applied = embed(&mut Cursor::new(input), &mut out, meta)?;
+        Ok((out, applied))
+    }
+
+    /// Returns the segments before SOS as (marker, whole segment bytes),
+    /// parsed independently of the code under test, and the rest.
+    fn split(jpeg: &[u8]) -> (Vec<(u8, Vec<u8>)>, Vec<u8>) {
+        let mut pos = 2;
+        let mut segments = Vec::new();
+        while jpeg[pos + 1] != SOS {
+            let len = u16::from_be_bytes([jpeg[pos + 2], jpeg[pos + 3]]) as usize;
+            segments.push((jpeg[pos + 1], jpeg[pos..pos + 2 + len].to_vec()));
+            pos += 2 + len;
+        }
+        (segments, jpeg[pos..].to_vec())
+    }
+
+    /// Returns the file without its first EXIF segment.
+    fn without_exif(jpeg: &[u8]) -> Vec<u8> {
+        let (segments, rest) = split(jpeg);
+        let is_exif = |s: &(u8, Vec<u8>)| s.0 == APP1 && s.1[4..].starts_with(EXIF_SIG);
+        let first = segments.iter().position(is_exif);
+        let kept = segments.iter().enumerate().filter(|(i, _)| Some(*i) != first);
+        let mut out = jpeg[..2].to_vec();
+        kept.for_each(|(_, s)| out.extend_from_slice(&s.1));
+        out.extend_from_slice(&rest);
+        out
+    }
+
+    /// Returns `jpeg` with `segment` inserted after segment `index`.
+    fn insert_after(jpeg: &[u8], index: usize, segment: &[u8]) -> Vec<u8> {
+        let (segments, rest) = split(jpeg);
+        let mut out = jpeg[..2].to_vec();
+        for (i, s) in segments.iter().enumerate() {
+            if i == index {
+                out.extend_from_slice(segment);
+            }
+            out.extend_from_slice(&s.1);
+        }
+        out.extend_from_slice(&rest);
+        out
+    }
+
+    /// An MPF APP2 segment (header only; enough to be recognised).
+    const MPF: &[u8] = b"\xff\xe2\x00\x0aMPF\0MM\0*";
+
+    fn sample(name: &str) -> Vec<u8> {
+        std::fs::read(Path::new(testutil::CAMERA).join(name)).expect("camera sample")
+    }
+
+    fn plain() -> Vec<u8> {
+        testutil::encoded_image(image::ImageFormat::Jpeg)
+    }
+
+    #[test]
+    fn camera_samples_keep_every_tag_and_segment() {
+        for path in testutil::camera_samples() {
+            let input = std::fs::read(&path).unwrap();
+            let name = path.display();
+            let (out, _) = run(&input, &full_meta(Overwrite))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            validate(&mut Cursor::new(&out)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_roundtrip(&input, &out, "jpg");
+            assert_eq!(without_exif(&input), without_exif(&out), "{name}");
+            image::load_from_memory(&out).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+
+    #[test]
+    fn new_exif_goes_after_app0() {
+        let input = plain();
+        let (out, applied) = run(&input, &full_meta(Overwrite)).unwrap();
+        assert!(!applied.is_unchanged());
+        let markers: Vec<u8> = split(&out).0.iter().map(|s| s.0).collect();
+        assert_eq!(split(&input).0[0].0, APP0, "fixture starts with JFIF");
+        assert_eq!(markers[..2], [APP0, APP1]);
+        assert_eq!(without_exif(&out), input);
+        testutil::assert_full_meta(&out);
+        assert_roundtrip(&input, &out, "jpg");
+        validate(&mut Cursor::new(&out)).unwrap();
+        image::load_from_memory(&out).unwrap();
+    }
+
+    #[test]
+    fn new_exif_goes_after_soi_without_app0() {
+        let input = plain();
+        let (segments, rest) = split(&input);
+        let mut bare = input[..2].to_vec();
+        segments.iter().skip(1).for_each(|s| bare.extend_from_slice(&s.1));
+        bare.extend_from_slice(&rest);
+        let (out, _) = run(&bare, &full_meta(Overwrite)).unwrap();
+        assert_eq!(split(&out).0[0].0, APP1);
+        testutil::assert_full_meta(&out);
+    }
+
+    #[test]
+    fn trailer_after_eoi_is_kept() {
+        let trailer = b"\xff\xd8gain map\xff\xd9vendor trailer";
+        let mut input = sample("Canon_40D.jpg");
+        input.extend_from_slice(trailer);
+        let (out, _) = run(&input, &full_meta(Overwrite)).unwrap();
+        assert!(out.ends_with(trailer));
+        assert_eq!(without_exif(&input), without_exif(&out));
+        validate(&mut Cursor::new(&out)).unwrap();
+    }
+
+    #[test]
+    fn mpf_after_exif_is_kept_and_before_exif_is_unsupported() {
+        let input = sample("Canon_40D.jpg");
+        let after = insert_after(&input, 2, MPF);
+        let (out, _) = run(&after, &full_meta(Overwrite)).unwrap();
+        assert!(split(&out).0.iter().any(|s| s.1 == MPF));
+        assert_eq!(without_exif(&after), without_exif(&out));
+        let before = insert_after(&input, 1, MPF);
+        let err = run(&before, &full_meta(Overwrite)).unwrap_err();
+        assert!(matches!(err, EmbedError::Unsupported(_)), "{err}");
+        // Nothing to write: no size change, so the MPF layout is safe.
+        let (same, _) = run(&before, &empty_meta()).unwrap();
+        assert_eq!(same, before);
+    }
+
+    #[test]
+    fn nothing_to_do_gives_identical_bytes() {
+        let input = sample("Kodak_CX7530.jpg");
+        let (out, applied) = run(&input, &empty_meta()).unwrap();
+        assert_eq!(out, input);
+        assert!(applied.is_unchanged());
+        let (first, _) = run(&plain(), &full_meta(Overwrite)).unwrap();
+        let (second, applied) = run(&first, &full_meta(Overwrite)).unwrap();
+        assert_eq!(second, first);
+        assert_eq!(applied.dates, FieldOutcome::Kept);
+        assert_eq!(applied.description, FieldOutcome::Written);
+    }
+
+    #[test]
+    fn embed_is_deterministic() {
+        let input = sample("Nikon_D70.jpg");
+        let a = run(&input, &full_meta(Overwrite)).unwrap().0;
+        let b = run(&input, &full_meta(Overwrite)).unwrap().0;
+        assert_eq!(a, b);
+        assert_ne!(a, input);
+    }
+
+    #[test]
+    fn oversized_exif_is_unsupported() {
+        let mut meta = full_meta(Overwrite);
+        meta.description = Some("x".repeat(MAX_TIFF));
+        let err = run(&plain(), &meta).unwrap_err();
+        assert!(matches!(err, EmbedError::Unsupported(ref w) if w == "exif block too large"));
+    }
+
+    #[test]
+    fn malformed_files_are_errors() {
+        let good = plain();
+        let mut bogus = good.clone();
+        bogus[4..6].copy_from_slice(&[0, 1]);
+        let mut past_end = good.clone();
+        past_end[4..6].copy_from_slice(&[0xFF, 0xF0]);
+        let mut no_marker = good.clone();
+        no_marker[2] = 0x12;
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("empty", vec![]),
+            ("no soi", b"\x89PNG\r\n\x1a\n".to_vec()),
+            ("soi only", good[..2].to_vec()),
+            ("truncated before sos", good[..30].to_vec()),
+            ("segment length below 2", bogus),
+            ("segment past end", past_end),
+            ("no marker", no_marker),
+            ("eoi before sos", b"\xff\xd8\xff\xd9".to_vec()),
+        ];
+        for (name, bytes) in cases {
+            let result = run(&bytes, &full_meta(Overwrite));
+            assert!(matches!(result, Err(EmbedError::Malformed(_))), "{name}");
+            assert!(validate(&mut Cursor::new(&bytes)).is_err(), "{name}");
+        }
+        let no_eoi = &good[..good.len() - 2];
+        assert_eq!(validate(&mut Cursor::new(no_eoi)).unwrap_err(), "no eoi after sos");
+        let garbage_tiff = insert_after(&good, 0, b"\xff\xe1\x00\x10Exif\0\0XX*\0\0\0\0\x08");
+        let result = run(&garbage_tiff, &full_meta(Overwrite));
+        assert!(matches!(result, Err(EmbedError::Malformed(_))));
+        assert!(validate(&mut Cursor::new(&garbage_tiff)).is_err());
+    }
+
+    #[test]
+    fn mutated_files_never_panic() {
+        let seeds = [sample("Canon_40D.jpg"), run(&plain(), &full_meta(Overwrite)).unwrap().0];
+        let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+        for i in 0..3000 {
+            let bytes = rng.mutate(&seeds[i % 2]);
+            if let Ok((out, _)) = run(&bytes, &full_meta(Overwrite)) {
+                let _ = validate(&mut Cursor::new(&out));
+            }
+            let _ = validate(&mut Cursor::new(&bytes));
+        }
+    }
+}

@@ -61,6 +61,15 @@ impl Stamp {
     }
 }
 
+/// Returns `+HH:MM` for `offset`, seconds dropped: the form of the Exif
+/// offset tags, XMP dates and reports (metadata.md §2.4).
+pub(crate) fn offset_text(offset: Offset) -> String {
+    let secs = offset.seconds();
+    let sign = if secs < 0 { '-' } else { '+' };
+    let abs = secs.unsigned_abs();
+    format!("{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
+}
+
 /// What to do with a description the file already carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum DescriptionPolicy {

@@ -351,7 +351,8 @@ mod tests {
 
     #[test]
     fn detects_ftyp_brands() {
-        let cases: &[(&[u8; 4], &[&[u8; 4]], &str)] = &[
+        type Brand = [u8; 4];
+        let cases: &[(&Brand, &[&Brand], &str)] = &[
             (b"heic", &[b"mif1", b"heic"], "heic"),
             (b"heix", &[b"mif1"], "heic"),
             (b"hevc", &[b"msf1"], "heic"),

@@ -45,7 +45,7 @@ impl Log for Logger {
             return;
         }
         let text = if VERBOSE.load(Ordering::Relaxed) {
-            let now = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
+            let now = jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
             format!("{now} {:<5} {}", record.level(), record.args())
         } else {
             let word = match record.level() {
@@ -63,16 +63,10 @@ impl Log for Logger {
     fn flush(&self) {}
 }
 
-/// Installs the logger: `verbosity` 0 = quiet (errors), 1 = normal
-/// (warnings), 2 = debug, 3 = trace.
-pub(crate) fn init_logger(verbosity: u8) {
-    let level = match verbosity {
-        0 => LevelFilter::Error,
-        1 => LevelFilter::Warn,
-        2 => LevelFilter::Debug,
-        _ => LevelFilter::Trace,
-    };
-    VERBOSE.store(verbosity >= 2, Ordering::Relaxed);
+/// Installs the logger at `level`; debug and trace lines carry time and
+/// level (reports.md §4).
+pub(crate) fn init_logger(level: LevelFilter) {
+    VERBOSE.store(level >= LevelFilter::Debug, Ordering::Relaxed);
     // Only the first call installs the logger; later calls change the
     // level once the configuration is known.
     let _ = log::set_logger(&Logger);

@@ -368,10 +368,10 @@ pub(crate) fn write_json(path: &Path, value: &Value) -> anyhow::Result<()> {
 
 /// Returns the local time now with offset and milliseconds.
 pub(crate) fn local_now_millis() -> String {
-    jiff::Zoned::now().strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+    jiff::ZonedDateTime::now().strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
 }
 
 /// Returns the local time now with offset, whole seconds.
 fn local_now_seconds() -> String {
-    jiff::Zoned::now().strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    jiff::ZonedDateTime::now().strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }

@@ -27,7 +27,11 @@ const TYPE_UTF16: u32 = 2;
 /// `language` is kept from an atom being replaced; new atoms get "und".
 /// Text longer than 65535 bytes is cut at a character boundary, since
 /// the length field is 16 bits.
-pub(super) fn text_atom(kind: FourCc, text: &str, language: Option<u16>) -> Node {
+pub(super) fn text_atom(
+    kind: FourCc,
+    text: &str,
+    language: Option<u16>,
+) -> Node {
     let mut end = text.len().min(usize::from(u16::MAX));
     while !text.is_char_boundary(end) {
         end -= 1;
@@ -68,7 +72,11 @@ pub(super) fn item_text(item: &Node) -> Option<String> {
             let units = value
                 .chunks_exact(2)
                 .map(|pair| u16::from_be_bytes([pair[0], pair[1]]));
-            Some(char::decode_utf16(units).map(|c| c.unwrap_or('\u{FFFD}')).collect())
+            Some(
+                char::decode_utf16(units)
+                    .map(|c| c.unwrap_or('\u{FFFD}'))
+                    .collect(),
+            )
         }
         _ => None,
     }
@@ -79,16 +87,22 @@ pub(super) fn handler(meta: &Node) -> Option<FourCc> {
     fourcc(meta.child(b"hdlr")?.payload()?, 8)
 }
 
-/// Returns a new full-box `meta` with handler `kind`: `hdlr`, then for
-/// `mdta` an empty `keys`, then an empty `ilst`, as ffmpeg and Apple
-/// order them.
+/// Returns a new `meta` with handler `kind`: `hdlr`, then for `mdta` an
+/// empty `keys`, then an empty `ilst`.
+///
+/// The `mdta` box is written in QuickTime form, without version and
+/// flags, as iPhones write it; exiftool reads a full-box `moov/meta` as
+/// ending at its zero version word and misses the keys. The `mdir` box
+/// in `udta` is an ISO full box, as iTunes and ffmpeg write it.
 pub(super) fn new_meta(kind: FourCc) -> Node {
     let mut children = vec![hdlr(kind)];
+    let mut prefix = vec![0; 4];
     if &kind == b"mdta" {
         children.push(new_keys());
+        prefix.clear();
     }
     children.push(Node::tree(*b"ilst", Vec::new(), Vec::new()));
-    Node::tree(*b"meta", vec![0; 4], children)
+    Node::tree(*b"meta", prefix, children)
 }
 
 /// Returns a `hdlr` box; `mdir` gets manufacturer `appl` as iTunes
@@ -172,7 +186,9 @@ pub(super) fn mdta_values(meta: &Node) -> Vec<(Vec<u8>, String)> {
 /// Returns the items of an `ilst`, parsing a raw one on the fly.
 pub(super) fn ilst_items(ilst: &Node) -> Vec<Node> {
     match ilst.payload() {
-        Some(bytes) => parse_children(bytes).map(|(c, _)| c).unwrap_or_default(),
+        Some(bytes) => {
+            parse_children(bytes).map(|(c, _)| c).unwrap_or_default()
+        }
         None => ilst.children().to_vec(),
     }
 }

@@ -9,8 +9,7 @@ use super::tables::{self, Tally};
 use super::tree::{FourCc, Node};
 use super::values;
 use crate::media::model::{
-    Applied, DescriptionPolicy, EmbedError, FieldOutcome, Gps, Metadata,
-    Stamp,
+    Applied, DescriptionPolicy, EmbedError, FieldOutcome, Gps, Metadata, Stamp,
 };
 
 /// Writes `meta` into `moov` and reports per field what happened.
@@ -106,7 +105,12 @@ enum Placement {
 
 /// Replaces the first `kind` text atom of `udta` (keeping its language)
 /// or appends a new one.
-fn set_text_atom(udta: &mut Vec<Node>, kind: FourCc, text: &str, how: Placement) {
+fn set_text_atom(
+    udta: &mut Vec<Node>,
+    kind: FourCc,
+    text: &str,
+    how: Placement,
+) {
     let old = udta.iter_mut().find(|c| c.kind == kind);
     match old {
         Some(old) => {
@@ -140,7 +144,11 @@ fn set_key(moov: &mut Node, name: &str, value: &str) -> Result<(), EmbedError> {
 }
 
 /// Replaces the first `kind` item of `ilst` or appends `item`.
-fn set_item(ilst: &mut Node, kind: FourCc, item: &Node) -> Result<(), EmbedError> {
+fn set_item(
+    ilst: &mut Node,
+    kind: FourCc,
+    item: &Node,
+) -> Result<(), EmbedError> {
     ilst.expand(0).map_err(|_| unsupported("ilst"))?;
     let items = ilst.children_mut().ok_or_else(|| unsupported("ilst"))?;
     match items.iter_mut().find(|c| c.kind == kind) {

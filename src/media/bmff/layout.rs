@@ -39,7 +39,9 @@ impl Layout {
     /// Every box must lie inside the file and the boxes must cover it
     /// exactly; size 0 means "to the end of the file" and thus ends the
     /// scan.
-    pub(super) fn scan<R: Read + Seek>(src: &mut R) -> Result<Layout, EmbedError> {
+    pub(super) fn scan<R: Read + Seek>(
+        src: &mut R,
+    ) -> Result<Layout, EmbedError> {
         let len = src.seek(SeekFrom::End(0))?;
         if len == 0 {
             return Err(malformed("empty file".into()));
@@ -57,7 +59,8 @@ impl Layout {
     /// Returns the single `moov` box.
     pub(super) fn moov(&self) -> Result<TopBox, EmbedError> {
         let mut moovs = self.boxes.iter().filter(|b| &b.kind == b"moov");
-        let moov = moovs.next().ok_or_else(|| malformed("no moov box".into()))?;
+        let moov =
+            moovs.next().ok_or_else(|| malformed("no moov box".into()))?;
         if moovs.next().is_some() {
             return Err(malformed("more than one moov box".into()));
         }
@@ -100,7 +103,8 @@ fn read_top<R: Read + Seek>(
         return Err(malformed(format!("box {name} at {pos} has size {size}")));
     }
     if size > len - pos {
-        let why = format!("box {name} at {pos} extends past the end of the file");
+        let why =
+            format!("box {name} at {pos} extends past the end of the file");
         return Err(malformed(why));
     }
     Ok(TopBox { kind, start: pos, header, end: pos + size })
@@ -152,16 +156,19 @@ fn expand_moov(moov: &mut Node) -> Result<(), String> {
         match &child.kind {
             b"trak" => expand_track(child)?,
             b"meta" => expand_meta(child),
-            b"udta" => {
-                if child.expand(0).is_ok() {
-                    let metas = child.children_mut().into_iter().flatten();
-                    metas.filter(|c| &c.kind == b"meta").for_each(expand_meta);
-                }
-            }
+            b"udta" => expand_udta(child),
             _ => {}
         }
     }
     Ok(())
+}
+
+/// Expands `udta` and its `meta` boxes, leaving an unparsable one raw.
+fn expand_udta(udta: &mut Node) {
+    if udta.expand(0).is_ok() {
+        let metas = udta.children_mut().into_iter().flatten();
+        metas.filter(|c| &c.kind == b"meta").for_each(expand_meta);
+    }
 }
 
 /// Expands `trak`, `mdia`, `minf` and `stbl`.

@@ -75,7 +75,9 @@ fn fill_box(node: &mut Node, secs: Option<u64>, tally: &mut Tally) {
             continue;
         }
         let bytes = match (width, secs) {
-            (4, Some(s)) => u32::try_from(s).ok().map(|v| v.to_be_bytes().to_vec()),
+            (4, Some(s)) => {
+                u32::try_from(s).ok().map(|v| v.to_be_bytes().to_vec())
+            }
             (_, Some(s)) => Some(s.to_be_bytes().to_vec()),
             _ => None,
         };
@@ -242,7 +244,8 @@ pub(super) fn check_offsets(
 ) -> Result<(), String> {
     for node in chunk_tables(moov) {
         let table = Table::parse(node)?;
-        let inside = |e: &u64| mdats.iter().any(|&(s, end)| (s..end).contains(e));
+        let inside =
+            |e: &u64| mdats.iter().any(|&(s, end)| (s..end).contains(e));
         if let Some(bad) = table.entries.iter().find(|e| !inside(e)) {
             return Err(format!("chunk offset {bad} lies outside every mdat"));
         }

@@ -100,7 +100,9 @@ pub(super) fn parse_creation_date(
     let (head, rest) = text.trim().split_at_checked(19)?;
     let local: DateTime = head.parse().ok()?;
     let rest = match rest.strip_prefix('.') {
-        Some(fraction) => fraction.trim_start_matches(|c: char| c.is_ascii_digit()),
+        Some(fraction) => {
+            fraction.trim_start_matches(|c: char| c.is_ascii_digit())
+        }
         None => rest,
     };
     let offset = match rest {
@@ -148,9 +150,18 @@ mod tests {
     fn formats_iso6709_as_spec_example() {
         let text = iso6709(&gps(40.5, -73.9, Some(12.3)));
         assert_eq!(text, "+40.50000-073.90000+012.300/");
-        assert_eq!(iso6709(&gps(-5.5, 7.25, Some(0.0))), "-05.50000+007.25000/");
-        assert_eq!(iso6709(&gps(1.0, 2.0, Some(-3.5))), "+01.00000+002.00000-003.500/");
-        assert_eq!(iso6709(&gps(1.123456789, 2.0, None)), "+01.12346+002.00000/");
+        assert_eq!(
+            iso6709(&gps(-5.5, 7.25, Some(0.0))),
+            "-05.50000+007.25000/"
+        );
+        assert_eq!(
+            iso6709(&gps(1.0, 2.0, Some(-3.5))),
+            "+01.00000+002.00000-003.500/"
+        );
+        assert_eq!(
+            iso6709(&gps(1.123456789, 2.0, None)),
+            "+01.12346+002.00000/"
+        );
     }
 
     #[test]

@@ -6,9 +6,12 @@
 //! kept as a prefix and rewritten IFDs are appended ([`build`]).
 
 mod build;
+pub(crate) mod stream;
 mod tiff;
 mod values;
 
+#[cfg(test)]
+pub(crate) mod roundtrip;
 #[cfg(test)]
 pub(crate) mod testutil;
 #[cfg(test)]
@@ -82,10 +85,18 @@ pub(crate) fn merge(
 }
 
 /// Checks that `tiff` is a readable EXIF block: header, IFD0 and the
-/// Exif and GPS IFDs in range and without loops.
+/// Exif and GPS IFDs in range and without loops, and the values of every
+/// tag memoria writes inside the block.
 pub(crate) fn check(tiff: &[u8]) -> Result<(), String> {
     Doc::parse(tiff).map(|_| ())
 }
+
+/// The tags memoria may write, per IFD: IFD0, Exif IFD, GPS IFD (§6).
+const WRITTEN_TAGS: [&[u16]; 3] = [
+    &[0x0132, DESCRIPTION],
+    &[0x9003, 0x9004, 0x9010, 0x9011, 0x9012, EXIF_VERSION],
+    &[0, 1, 2, 3, 4, 5, 6],
+];
 
 /// The header of a block built from nothing: little endian, IFD0 at 8.
 const EMPTY_HEADER: &[u8] = b"II*\0\x08\0\0\0";
@@ -119,7 +130,23 @@ impl<'a> Doc<'a> {
         if (1..offsets.len()).any(|i| offsets[..i].contains(&offsets[i])) {
             return Err("exif ifds loop".to_string());
         }
-        Ok(Doc { tiff, ifd0, exif, gps })
+        let doc = Doc { tiff, ifd0, exif, gps };
+        doc.check_values()?;
+        Ok(doc)
+    }
+
+    /// Checks that every tag memoria may write or inspect has its value
+    /// inside the block (types it does not know are left alone).
+    fn check_values(&self) -> Result<(), String> {
+        let ifds = [Some(&self.ifd0), self.exif.as_ref(), self.gps.as_ref()];
+        for (ifd, tags) in ifds.into_iter().zip(WRITTEN_TAGS) {
+            let entries = ifd.map(|i| i.entries.as_slice()).unwrap_or_default();
+            let known = |e: &&RawEntry| tiff::type_size(e.typ).is_some();
+            for e in entries.iter().filter(|e| tags.contains(&e.tag)).filter(known) {
+                self.tiff.value(e)?;
+            }
+        }
+        Ok(())
     }
 
     /// Returns the first entry with `tag` in `dir`.

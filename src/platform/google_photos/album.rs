@@ -89,15 +89,21 @@ fn list_files(folder: &Folder, plan: &mut Plan) -> anyhow::Result<Vec<String>> {
     let mut files = Vec::new();
     for entry in fs::read_dir(&folder.path).with_context(failed)? {
         let entry = entry.with_context(failed)?;
-        let path = entry.path();
-        let is_file = fs::metadata(&path).is_ok_and(|m| m.is_file());
+        // Symbolic links to files are followed, to folders not (§2.1).
+        let is_file = entry.file_type().is_ok_and(|t| {
+            t.is_file()
+                || (t.is_symlink()
+                    && fs::metadata(entry.path()).is_ok_and(|m| m.is_file()))
+        });
         match entry.file_name().into_string() {
             Ok(name) if is_file && !is_skipped_name(&name) => files.push(name),
             Ok(_) => {}
-            Err(raw) if is_file => plan.skipped.push(Skipped {
-                input: format!("{}/{}", folder.rel, raw.to_string_lossy()),
-                reason: "file name is not valid UTF-8".into(),
-            }),
+            Err(raw) if is_file && !is_skipped_name(&raw.to_string_lossy()) => {
+                plan.skipped.push(Skipped {
+                    input: format!("{}/{}", folder.rel, raw.to_string_lossy()),
+                    reason: "file name is not valid UTF-8".into(),
+                })
+            }
             Err(_) => {}
         }
     }
@@ -112,11 +118,13 @@ fn album_title(folder: &Folder, files: &[String]) -> String {
     if !files.iter().any(|f| f == ALBUM_FILE) {
         return folder.name.clone();
     }
-    let parsed = fs::read(&path)
-        .map_err(|err| err.to_string())
-        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).map_err(|e| e.to_string()));
+    let parsed =
+        fs::read(&path).map_err(|err| err.to_string()).and_then(|bytes| {
+            serde_json::from_slice::<Value>(&bytes).map_err(|e| e.to_string())
+        });
     match parsed {
-        Ok(json) => sidecar::title(&json).map_or_else(|| folder.name.clone(), str::to_string),
+        Ok(json) => sidecar::title(&json)
+            .map_or_else(|| folder.name.clone(), str::to_string),
         Err(err) => {
             log::warn!("ignoring album metadata {}: {err}", path.display());
             folder.name.clone()
@@ -128,14 +136,19 @@ fn album_title(folder: &Folder, files: &[String]) -> String {
 /// 2021`).
 fn is_year_folder(name: &str) -> bool {
     YEAR_PREFIXES.iter().any(|prefix| {
-        name.strip_prefix(prefix)
-            .is_some_and(|y| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))
+        name.strip_prefix(prefix).is_some_and(|y| {
+            y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit())
+        })
     })
 }
 
 /// Splits the album's files into media and sidecars; other files are
 /// recorded as skipped (`not media`).
-fn classify(album: &Album, files: Vec<String>, plan: &mut Plan) -> (Vec<String>, Vec<Sidecar>) {
+fn classify(
+    album: &Album,
+    files: Vec<String>,
+    plan: &mut Plan,
+) -> (Vec<String>, Vec<Sidecar>) {
     let (mut media, mut sidecars) = (Vec::new(), Vec::new());
     let mut seen = HashSet::new();
     for file in files {
@@ -145,7 +158,13 @@ fn classify(album: &Album, files: Vec<String>, plan: &mut Plan) -> (Vec<String>,
         if let Some(name) = sidecar::metadata_name(&file) {
             let json = read_json(album, &file);
             let is_duplicate = !seen.insert(name.clone());
-            sidecars.push(Sidecar { file, name, json, is_duplicate, is_matched: false });
+            sidecars.push(Sidecar {
+                file,
+                name,
+                json,
+                is_duplicate,
+                is_matched: false,
+            });
         } else if kind::is_media_name(&file) {
             media.push(file);
         } else {
@@ -166,8 +185,14 @@ fn read_json(album: &Album, file: &str) -> Result<Value, String> {
 
 /// Matches every media file against the album's first sidecar of each
 /// metadata name and records the item or the unmatched file.
-fn match_media(album: &Album, media: &[String], sidecars: &mut [Sidecar], plan: &mut Plan) {
-    let used: Vec<usize> = (0..sidecars.len()).filter(|&i| !sidecars[i].is_duplicate).collect();
+fn match_media(
+    album: &Album,
+    media: &[String],
+    sidecars: &mut [Sidecar],
+    plan: &mut Plan,
+) {
+    let used: Vec<usize> =
+        (0..sidecars.len()).filter(|&i| !sidecars[i].is_duplicate).collect();
     let metas: Vec<Meta> = used
         .iter()
         .map(|&i| {
@@ -192,7 +217,13 @@ fn match_media(album: &Album, media: &[String], sidecars: &mut [Sidecar], plan: 
 }
 
 /// Returns the item for media `file` matched to `sidecar` by `rule`.
-fn item(album: &Album, file: &str, sidecar: &Sidecar, json: &Value, rule: &'static str) -> Item {
+fn item(
+    album: &Album,
+    file: &str,
+    sidecar: &Sidecar,
+    json: &Value,
+    rule: &'static str,
+) -> Item {
     let rel = &album.folder.rel;
     let title = sidecar::title(json).unwrap_or(file);
     Item {
@@ -205,7 +236,10 @@ fn item(album: &Album, file: &str, sidecar: &Sidecar, json: &Value, rule: &'stat
         group: sidecar::stem(title).to_string(),
         album: album.title.clone(),
         albums: album.immich.clone(),
-        matched: Match { rule, metadata: Some(format!("{rel}/{}", sidecar.file)) },
+        matched: Match {
+            rule,
+            metadata: Some(format!("{rel}/{}", sidecar.file)),
+        },
         context: sidecar::context(json, &album.title, title),
         favorite: sidecar::is_favorite(json),
     }
@@ -229,12 +263,17 @@ fn unmatched(album: &Album, file: &str) -> Unmatched {
 /// valid JSON, or never matched (§3.3, §3.8).
 fn orphan(album: &Album, sidecar: &Sidecar) -> Option<Orphan> {
     let (entry, reason) = match &sidecar.json {
-        _ if sidecar.is_duplicate => (sidecar.json.clone().unwrap_or_else(|e| invalid(sidecar, e)), "duplicate sidecar".into()),
-        Err(err) => (invalid(sidecar, err.clone()), format!("Invalid JSON: {err}")),
+        _ if sidecar.is_duplicate => (
+            sidecar.json.clone().unwrap_or_else(|e| invalid(sidecar, e)),
+            "duplicate sidecar".into(),
+        ),
+        Err(err) => {
+            (invalid(sidecar, err.clone()), format!("Invalid JSON: {err}"))
+        }
         Ok(_) if sidecar.is_matched => return None,
         Ok(json) => (json.clone(), "Media file not found in filesystem".into()),
     };
-    let expected = entry.get("title").and_then(Value::as_str).unwrap_or(&sidecar.name);
+    let expected = sidecar::title(&entry).unwrap_or(&sidecar.name);
     let mut context = Map::new();
     context.insert("album".into(), album.title.clone().into());
     context.insert("metadata_filename".into(), sidecar.file.clone().into());

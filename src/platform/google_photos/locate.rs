@@ -52,7 +52,8 @@ impl Folder {
 /// Errors when the Google root or the `Google Photos` folder cannot be
 /// read; unreadable candidate folders are skipped with a warning.
 pub(super) fn photos_folder(export: &Path) -> anyhow::Result<Option<Folder>> {
-    let root = Folder { name: String::new(), path: export.into(), rel: "".into() };
+    let root =
+        Folder { name: String::new(), path: export.into(), rel: "".into() };
     let takeout = root.child("Takeout");
     let google = if is_real_dir(&takeout.path)? { takeout } else { root };
     let named = google.child(FOLDER);
@@ -76,7 +77,10 @@ pub(super) fn albums(folder: &Folder) -> anyhow::Result<Vec<Folder>> {
         }
         let Ok(name) = entry.file_name().into_string() else {
             let path = entry.path();
-            log::warn!("skipping folder with a non-UTF-8 name {}", path.display());
+            log::warn!(
+                "skipping folder with a non-UTF-8 name {}",
+                path.display()
+            );
             continue;
         };
         if !is_skipped_name(&name) {
@@ -99,9 +103,8 @@ fn is_real_dir(path: &Path) -> anyhow::Result<bool> {
     match fs::symlink_metadata(path) {
         Ok(meta) => Ok(meta.is_dir()),
         Err(err) if err.kind() == ErrorKind::NotFound => Ok(false),
-        Err(err) => {
-            Err(err).with_context(|| format!("failed to read {}", path.display()))
-        }
+        Err(err) => Err(err)
+            .with_context(|| format!("failed to read {}", path.display())),
     }
 }
 
@@ -133,7 +136,10 @@ fn probe_album(album: &Path) -> bool {
         .filter(|name| !is_skipped_name(name))
         .collect();
     names.sort_unstable();
-    names.iter().take(PROBES_PER_ALBUM).any(|name| has_taken_time(&album.join(name)))
+    names
+        .iter()
+        .take(PROBES_PER_ALBUM)
+        .any(|name| has_taken_time(&album.join(name)))
 }
 
 /// Returns whether the small JSON file at `path` is an object with a

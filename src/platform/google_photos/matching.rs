@@ -109,9 +109,11 @@ impl Parts {
         };
         let index = ext.and_then(|_| trailing_index(stem)).map(own_pair);
         let loose = match (&index, ext) {
-            (Some((base, n)), Some(ext)) => (format!("{base}.{ext}"), Some(n)),
+            (Some((base, n)), Some(ext)) => {
+                (format!("{base}.{ext}"), Some(n.clone()))
+            }
             _ => match trailing_index(name) {
-                Some((head, n)) => (head.to_string(), Some(n)),
+                Some((head, n)) => (head.to_string(), Some(n.to_string())),
                 None => (name.to_string(), None),
             },
         };
@@ -119,7 +121,7 @@ impl Parts {
             name: name.to_string(),
             stem: stem.to_string(),
             ext: ext.map(str::to_ascii_lowercase),
-            loose: (loose.0, loose.1.cloned()),
+            loose,
             index,
         }
     }
@@ -296,7 +298,9 @@ fn normal_key(s: &Parts) -> String {
 /// Returns the `normal` keys a media name looks up.
 fn normal_media_keys(m: &Parts) -> Vec<String> {
     match &m.index {
-        Some((base, n)) => vec![format!("p\0{base}"), format!("i\0{base}\0{n}")],
+        Some((base, n)) => {
+            vec![format!("p\0{base}"), format!("i\0{base}\0{n}")]
+        }
         None => vec![format!("p\0{}", m.stem)],
     }
 }
@@ -469,33 +473,27 @@ mod tests {
 
     #[test]
     fn each_matcher_fires_on_its_example() {
-        let long = "PXL_20210927_031817497_00030.PORTRAIT.ORIGINAL";
-        let cases: Vec<(String, Vec<(String, Option<&str>)>, &str)> = vec![
-            ("a.jpg".into(), vec![("a.jpg".into(), None)], "exact a.jpg"),
-            ("IMG.MOV".into(), vec![("IMG.JPG".into(), None)], "normal IMG.JPG"),
-            ("x(2).jpg".into(), vec![("x(2).png".into(), None)], "normal x(2).png"),
-            ("x(2).jpg".into(), vec![("x.png".into(), None)], "normal x.png"),
-            ("IMG_1-.jpg".into(), vec![("IMG_1_.JPG".into(), None)], "trailing IMG_1_.JPG"),
-            (
-                format!("{}.jpg", "a".repeat(35)),
-                vec![(format!("{}.JPG", "a".repeat(30)), None)],
-                "truncated a30.JPG",
-            ),
-            ("P.PORTRAIT-edited.jpg".into(), vec![("P.PORTRAIT.jpg".into(), None)], "edited P.PORTRAIT.jpg"),
-            (
-                format!("{long}_COVER.jpg"),
-                vec![(format!("{long}_COVR.mp4"), None)],
-                "live-variant PXL_20210927_031817497_00030.PORTRAIT.ORIGINAL_COVR.mp4",
-            ),
-            (format!("{long}_TOP.jpg"), vec![(format!("{long}_T"), None)], "cut PXL_20210927_031817497_00030.PORTRAIT.ORIGINAL_T"),
-            ("ü.jpg".into(), vec![("u.jpg".into(), Some("ü.jpg"))], "title u.jpg"),
-            ("ü(3).jpg".into(), vec![("u(3)".into(), Some("ü.jpg"))], "title u(3)"),
+        // `#` stands for a 46-character name start, `@` for 30 `a`s.
+        let cases = [
+            ("a.jpg", "a.jpg", None, "exact"),
+            ("IMG.MOV", "IMG.JPG", None, "normal"),
+            ("x(2).jpg", "x(2).png", None, "normal"),
+            ("x(2).jpg", "x.png", None, "normal"),
+            ("IMG_1-.jpg", "IMG_1_.JPG", None, "trailing"),
+            ("@aaaaa.jpg", "@.JPG", None, "truncated"),
+            ("P.PORTRAIT-edited.jpg", "P.PORTRAIT.jpg", None, "edited"),
+            ("#_COVER.jpg", "#_COVR.mp4", None, "live-variant"),
+            ("#_TOP.jpg", "#_T", None, "cut"),
+            ("ü.jpg", "u.jpg", Some("ü.jpg"), "title"),
+            ("ü(3).jpg", "u(3)", Some("ü.jpg"), "title"),
         ];
-        for (media, metas, want) in cases {
-            let want = want.replace("a30", &"a".repeat(30));
-            let metas: Vec<(&str, Option<&str>)> =
-                metas.iter().map(|(n, t)| (n.as_str(), *t)).collect();
-            assert_eq!(resolve(&media, &metas), Some(want), "{media}");
+        let long = "PXL_20210927_031817497_00030.PORTRAIT.ORIGINAL";
+        let expand =
+            |s: &str| s.replace('#', long).replace('@', &"a".repeat(30));
+        for (media, meta, title, rule) in cases {
+            let (media, meta) = (expand(media), expand(meta));
+            let got = resolve(&media, &[(&meta, title)]);
+            assert_eq!(got, Some(format!("{rule} {meta}")), "{media}");
         }
     }
 
@@ -505,24 +503,37 @@ mod tests {
             ("IMG_12345.jpg", "IMG_1234.jpg"),
             ("IMG.jpg", "IMG(1).jpg"),
             ("IMG(1).jpg", "IMG(2).jpg"),
-            ("short_name_with_29_chars_abcd.jpg", "short_name_with_29_chars_abc.jpg"),
+            (
+                "short_name_with_29_chars_abcd.jpg",
+                "short_name_with_29_chars_abc.jpg",
+            ),
             ("x-edited.jpg", "x.json"),
         ];
         for (media, meta) in cases {
-            assert_eq!(resolve(media, &[(meta, None)]), None, "{media} ~ {meta}");
+            assert_eq!(
+                resolve(media, &[(meta, None)]),
+                None,
+                "{media} ~ {meta}"
+            );
         }
     }
 
     #[test]
     fn ties_prefer_exact_then_the_media_index() {
         let metas = [("IMG.jpg", None), ("IMG.jpg(1)", None)];
-        assert_eq!(resolve("IMG.jpg", &metas).as_deref(), Some("exact IMG.jpg"));
+        assert_eq!(
+            resolve("IMG.jpg", &metas).as_deref(),
+            Some("exact IMG.jpg")
+        );
         assert_eq!(
             resolve("IMG(1).jpg", &metas).as_deref(),
             Some("normal IMG.jpg(1)")
         );
         let metas = [("IMG.png", None), ("IMG.jpg", None)];
-        assert_eq!(resolve("IMG.mov", &metas).as_deref(), Some("normal IMG.png"));
+        assert_eq!(
+            resolve("IMG.mov", &metas).as_deref(),
+            Some("normal IMG.png")
+        );
     }
 
     #[test]
@@ -535,7 +546,10 @@ mod tests {
         let stem = "A_rather_long_screenshot_name_from_an_app_";
         let media = format!("{stem}maps(494).jpg");
         let meta = format!("{stem}(494)");
-        assert_eq!(resolve(&media, &[(&meta, None)]), Some(format!("cut {meta}")));
+        assert_eq!(
+            resolve(&media, &[(&meta, None)]),
+            Some(format!("cut {meta}"))
+        );
         let other = format!("{stem}(495)");
         assert_eq!(resolve(&media, &[(&other, None)]), None);
         assert_eq!(resolve(&format!("{stem}maps.jpg"), &[(&meta, None)]), None);
@@ -544,15 +558,14 @@ mod tests {
     #[test]
     fn index_gives_the_same_hits_as_every_pair() {
         let long = "PXL_20210927_031817497_00030.PORTRAIT.ORIGINAL_BURST";
-        let mut names: Vec<String> = [
-            "IMG.jpg", "IMG.JPG", "IMG(1).jpg", "IMG.jpg(1)", "IMG(2).HEIC",
-            "IMG-edited.jpg", "IMG_.jpg", "IMG.mov", "IMG", "IMG(1)", "x.y.z",
-            "é-bearbeitet.jpg", "é.jpg", "a b (3).png", "a b .png",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        for tail in ["", "_COVER_TOP.jpg", "_C", "_C(2)", "_COVER(2).jpg", ".jpg"] {
+        let plain = "IMG.jpg|IMG.JPG|IMG(1).jpg|IMG.jpg(1)|IMG(2).HEIC|\
+            IMG-edited.jpg|IMG_.jpg|IMG.mov|IMG|IMG(1)|x.y.z|é.jpg|\
+            é-bearbeitet.jpg|a b (3).png|a b .png|IMG_1234.jpg|IMG_12345.jpg";
+        let mut names: Vec<String> =
+            plain.split('|').map(str::to_string).collect();
+        for tail in
+            ["", "_COVER_TOP.jpg", "_C", "_C(2)", "_COVER(2).jpg", ".jpg"]
+        {
             names.push(format!("{long}{tail}"));
             names.push(format!("{}{tail}", "🎉".repeat(21)));
         }

@@ -110,7 +110,11 @@ pub(super) fn is_favorite(json: &Value) -> bool {
 
 /// Returns the `report.json` context: `albums` and `title` always, the
 /// other recorded fields only when the sidecar has them (§3.3).
-pub(super) fn context(json: &Value, album: &str, title: &str) -> Map<String, Value> {
+pub(super) fn context(
+    json: &Value,
+    album: &str,
+    title: &str,
+) -> Map<String, Value> {
     let mut context = Map::new();
     context.insert("albums".into(), Value::from(vec![album]));
     context.insert("title".into(), Value::from(title));
@@ -143,7 +147,10 @@ mod tests {
     #[test]
     fn metadata_names_follow_the_three_rules() {
         let cases = [
-            ("RenderedImage.JPG.supplemental-metadata(1).json", "RenderedImage(1).JPG"),
+            (
+                "RenderedImage.JPG.supplemental-metadata(1).json",
+                "RenderedImage(1).JPG",
+            ),
             ("IMG.supplemental-metadata(12).json", "IMG(12)"),
             ("IMG_1234.HEIC.supplemental-metadata.json", "IMG_1234.HEIC"),
             ("IMG_1234.HEIC.supplemental-metad.json", "IMG_1234.HEIC"),
@@ -164,15 +171,22 @@ mod tests {
 
     #[test]
     fn capture_reads_strings_and_numbers_and_falls_back() {
+        let taken = |raw: Value| json!({"photoTakenTime": {"timestamp": raw}});
+        let mut both = taken(json!("soon"));
+        both["creationTime"] = json!({"timestamp": "5"});
         let cases = [
-            (json!({"photoTakenTime": {"timestamp": "1609459200"}}), Some((1609459200, "photoTakenTime"))),
-            (json!({"photoTakenTime": {"timestamp": 1609459200}}), Some((1609459200, "photoTakenTime"))),
-            (json!({"photoTakenTime": {"timestamp": 1609459200.7}}), Some((1609459200, "photoTakenTime"))),
-            (json!({"photoTakenTime": {"timestamp": "soon"}, "creationTime": {"timestamp": "5"}}), Some((5, "creationTime"))),
-            (json!({"creationTime": {"timestamp": 7}}), Some((7, "creationTime"))),
-            (json!({"photoTakenTime": {"timestamp": "99999999999999999"}}), None),
-            (json!({"photoTakenTime": {"timestamp": 1e300}}), None),
-            (json!({"photoTakenTime": {"timestamp": true}}), None),
+            (taken(json!("1609459200")), Some((1609459200, "photoTakenTime"))),
+            (taken(json!(" 1609459200")), Some((1609459200, "photoTakenTime"))),
+            (taken(json!(1609459200)), Some((1609459200, "photoTakenTime"))),
+            (taken(json!(1609459200.7)), Some((1609459200, "photoTakenTime"))),
+            (both, Some((5, "creationTime"))),
+            (
+                json!({"creationTime": {"timestamp": 7}}),
+                Some((7, "creationTime")),
+            ),
+            (taken(json!("99999999999999999")), None),
+            (taken(json!(1e300)), None),
+            (taken(json!(true)), None),
             (json!({"photoTakenTime": "1609459200"}), None),
             (json!([1, 2]), None),
         ];
@@ -189,11 +203,13 @@ mod tests {
     fn gps_skips_zero_and_invalid_positions() {
         let json = json!({
             "geoData": {"latitude": 0.0, "longitude": 0.0, "altitude": 0.0},
-            "geoDataExif": {"latitude": 41.89, "longitude": 12.49, "altitude": 0.0}
+            "geoDataExif": {"latitude": 41.89, "longitude": 12.49,
+                            "altitude": 0.0}
         });
         let want = Gps { latitude: 41.89, longitude: 12.49, altitude: None };
         assert_eq!(gps(&json), Some(want));
-        let json = json!({"geoData": {"latitude": 1.5, "longitude": 2.5, "altitude": -3.0}});
+        let json = json!({"geoData":
+            {"latitude": 1.5, "longitude": 2.5, "altitude": -3.0}});
         assert_eq!(gps(&json).and_then(|g| g.altitude), Some(-3.0));
         let json = json!({"geoData": {"latitude": 91.0, "longitude": 2.5}});
         assert_eq!(gps(&json), None);
@@ -203,13 +219,18 @@ mod tests {
     #[test]
     fn description_and_context_record_the_sidecar() {
         let json = json!({"description": "  New year ", "favorited": true,
-            "people": [{"name": "Ann"}, {"x": 1}], "googlePhotosOrigin": {"mobileUpload": {}}});
+            "people": [{"name": "Ann"}, {"x": 1}],
+            "googlePhotosOrigin": {"mobileUpload": {}}});
         assert_eq!(
             description("bob", &json),
             "Source: Google Photos/bob\nCaption: \"New year\""
         );
-        assert_eq!(description("bob", &json!({"description": ""})), "Source: Google Photos/bob");
-        let want = json!({"albums": ["Trip"], "title": "a.jpg", "favorited": true,
+        assert_eq!(
+            description("bob", &json!({"description": ""})),
+            "Source: Google Photos/bob"
+        );
+        let want = json!({"albums": ["Trip"], "title": "a.jpg",
+            "favorited": true,
             "people": ["Ann"], "googlePhotosOrigin": {"mobileUpload": {}}});
         assert_eq!(Value::Object(context(&json, "Trip", "a.jpg")), want);
         assert!(is_favorite(&json));

@@ -1,0 +1,174 @@
+//! End-to-end benchmark: memoria on a generated takeout against plain
+//! copies of the same files, measured in the same run.
+//!
+//! Run with `cargo bench --bench takeout` (add `-- --quick` for a smaller
+//! tree). It prints wall times, their ratio and memoria's peak RSS.
+//! Sizes: 300 twelve-megapixel JPEGs and four 50 MB videos (quick: 40 and
+//! one), then one 200 MB video alone against `std::fs::copy`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (photos, videos) = if quick { (40, 1) } else { (300, 4) };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    println!("generating {photos} 12 MP JPEGs and {videos} 50 MB videos …");
+    let album = root.join("exports/google-bench-20250101/Google Photos/Album");
+    std::fs::create_dir_all(&album).expect("album folder");
+    let base = twelve_megapixel_jpeg();
+    for i in 0..photos {
+        let name = format!("IMG_{i:04}.jpg");
+        std::fs::write(album.join(&name), variant(&base, i)).expect("photo");
+        sidecar(&album, &name, 1_600_000_000 + i as i64 * 60);
+    }
+    let clip = small_mp4(root);
+    for i in 0..videos {
+        let name = format!("VID_{i:04}.mp4");
+        inflate_mp4(&clip, &album.join(&name), 50 << 20, i as u8);
+        sidecar(&album, &name, 1_600_100_000 + i as i64 * 60);
+    }
+
+    let exports = root.join("exports");
+    let copy = time(|| {
+        run(Command::new("cp").arg("-r").arg(&exports).arg(root.join("copy")))
+    });
+    let (memoria, rss) = measure_memoria(&exports, &root.join("library"));
+    report("takeout", memoria, copy, rss);
+
+    let single = root.join("single/google-bench-20250101/Google Photos/Album");
+    std::fs::create_dir_all(&single).expect("folder");
+    inflate_mp4(&clip, &single.join("big.mp4"), 200 << 20, 9);
+    sidecar(&single, "big.mp4", 1_600_200_000);
+    let copy = time(|| {
+        std::fs::copy(single.join("big.mp4"), root.join("big-copy.mp4"))
+            .expect("copy");
+    });
+    let (memoria, rss) =
+        measure_memoria(&root.join("single"), &root.join("single-out"));
+    report("200 MB MP4", memoria, copy, rss);
+}
+
+/// Runs memoria on `exports` and returns its wall time and peak RSS (kB).
+fn measure_memoria(exports: &Path, out: &Path) -> (Duration, u64) {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memoria"))
+        .arg("--originals")
+        .arg(exports)
+        .arg("-o")
+        .arg(out)
+        .args(["-q", "--timezone", "UTC"])
+        .spawn()
+        .expect("memoria starts");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            peak = peak.max(vm_hwm(&text));
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "memoria succeeded");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (start.elapsed(), peak)
+}
+
+fn vm_hwm(status: &str) -> u64 {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn report(what: &str, memoria: Duration, copy: Duration, rss_kb: u64) {
+    println!(
+        "{what}: memoria {:.2} s, copy {:.2} s, ratio {:.2}, peak RSS {} MB",
+        memoria.as_secs_f64(),
+        copy.as_secs_f64(),
+        memoria.as_secs_f64() / copy.as_secs_f64(),
+        rss_kb / 1024
+    );
+}
+
+fn time(f: impl FnOnce()) -> Duration {
+    let start = Instant::now();
+    f();
+    start.elapsed()
+}
+
+fn run(cmd: &mut Command) {
+    assert!(cmd.status().expect("command runs").success());
+}
+
+fn sidecar(dir: &Path, name: &str, at: i64) {
+    let json = format!(
+        "{{\"title\": \"{name}\", \"photoTakenTime\": {{\"timestamp\": \
+         \"{at}\"}}, \"geoData\": {{\"latitude\": 48.8584, \
+         \"longitude\": 2.2945, \"altitude\": 35.0}}}}"
+    );
+    std::fs::write(dir.join(format!("{name}.json")), json).expect("sidecar");
+}
+
+/// Encodes one 4000×3000 JPEG with a gradient.
+fn twelve_megapixel_jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(4000, 3000, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).expect("encode");
+    out.into_inner()
+}
+
+/// Returns the JPEG with a COM segment holding `i`, so each file differs.
+fn variant(base: &[u8], i: usize) -> Vec<u8> {
+    let text = format!("bench {i:08}");
+    let mut out = Vec::with_capacity(base.len() + 32);
+    out.extend_from_slice(&base[..2]);
+    out.extend_from_slice(&[0xFF, 0xFE]);
+    out.extend_from_slice(&((text.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(&base[2..]);
+    out
+}
+
+/// Makes a small moov-last MP4 with ffmpeg.
+fn small_mp4(root: &Path) -> PathBuf {
+    let path = root.join("clip.mp4");
+    run(Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc=size=320x240:rate=25")
+        .args(["-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .args(["-map_metadata", "-1", "-fflags", "+bitexact"])
+        .arg(&path));
+    path
+}
+
+/// Writes `clip` with its `mdat` payload grown to about `size` bytes.
+/// Bytes appended after the last sample are never referenced by the chunk
+/// offsets, so the file stays valid.
+fn inflate_mp4(clip: &Path, dest: &Path, size: usize, seed: u8) {
+    let bytes = std::fs::read(clip).expect("clip");
+    let mut out = Vec::with_capacity(size + bytes.len());
+    let mut pos = 0;
+    while pos + 8 <= bytes.len() {
+        let len =
+            u32::from_be_bytes(bytes[pos..pos + 4].try_into().expect("4")) as usize;
+        let kind = &bytes[pos + 4..pos + 8];
+        let body = &bytes[pos..pos + len];
+        if kind == b"mdat" {
+            let grown = len + size;
+            out.extend_from_slice(&(grown as u32).to_be_bytes());
+            out.extend_from_slice(&body[4..]);
+            out.extend((0..size).map(|i| (i as u8).wrapping_mul(31) ^ seed));
+        } else {
+            out.extend_from_slice(body);
+        }
+        pos += len;
+    }
+    std::fs::write(dest, out).expect("video");
+}
