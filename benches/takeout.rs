@@ -17,12 +17,21 @@ fn main() {
     let root = dir.path();
     println!("generating {photos} 12 MP JPEGs and {videos} 50 MB videos …");
     let album = root.join("exports/google-bench-20250101/Google Photos/Album");
+    let year = album.with_file_name("Photos from 2020");
     std::fs::create_dir_all(&album).expect("album folder");
+    std::fs::create_dir_all(&year).expect("year folder");
     let base = twelve_megapixel_jpeg();
     for i in 0..photos {
         let name = format!("IMG_{i:04}.jpg");
-        std::fs::write(album.join(&name), variant(&base, i)).expect("photo");
+        let bytes = variant(&base, i);
+        std::fs::write(album.join(&name), &bytes).expect("photo");
         sidecar(&album, &name, 1_600_000_000 + i as i64 * 60);
+        // Every tenth photo also sits in the year folder, as in real
+        // takeouts: a duplicate that must be hashed and merged.
+        if i % 10 == 0 {
+            std::fs::write(year.join(&name), &bytes).expect("photo");
+            sidecar(&year, &name, 1_600_000_000 + i as i64 * 60);
+        }
     }
     let clip = small_mp4(root);
     for i in 0..videos {
@@ -124,9 +133,10 @@ fn twelve_megapixel_jpeg() -> Vec<u8> {
     out.into_inner()
 }
 
-/// Returns the JPEG with a COM segment holding `i`, so each file differs.
+/// Returns the JPEG with a COM segment holding `i`, so each file differs
+/// in content and, like real photos, mostly in size.
 fn variant(base: &[u8], i: usize) -> Vec<u8> {
-    let text = format!("bench {i:08}");
+    let text = format!("bench {i:08} {}", "x".repeat(i % 97));
     let mut out = Vec::with_capacity(base.len() + 32);
     out.extend_from_slice(&base[..2]);
     out.extend_from_slice(&[0xFF, 0xFE]);

@@ -64,6 +64,7 @@ fn run(config: &Config) -> ExitCode {
             console.line(&advice.to_string());
         }
     }
+    engine::handle_interrupts();
     let zones = time::Zones::new(config.timezone.clone());
     let jobs = engine::jobs(exports, &config.output, nested);
     let run = engine::Run { config, zones: &zones, console: &console };
@@ -75,7 +76,9 @@ fn run(config: &Config) -> ExitCode {
         format!("{}/report.json", config.output.display())
     };
     console.line(&report::overall_summary(&outcomes, &reports));
-    if outcomes.iter().all(report::ExportOutcome::is_success) {
+    if engine::is_interrupted() {
+        ExitCode::from(130)
+    } else if outcomes.iter().all(report::ExportOutcome::is_success) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

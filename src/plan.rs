@@ -128,11 +128,9 @@ pub(crate) struct Skipped {
 /// (platforms.md §2.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SuffixStyle {
-    /// `base`, `base_1`, `base_2`.
-    FromOne,
-    /// `base`, `base_2`, `base_3`.
-    FromTwo,
-    /// Google Photos day numbering (platforms.md §3.6).
+    /// Google Photos day numbering (platforms.md §3.6). The counter
+    /// styles A and B arrive with the platforms that use them; the
+    /// allocator already provides them ([`crate::engine`]'s naming).
     DayNumbering,
 }
 

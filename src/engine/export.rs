@@ -45,6 +45,7 @@ pub(crate) fn run(
         processors: Vec::new(),
         seconds: 0.0,
         error: None,
+        interrupted: false,
     };
     if detected.is_empty() {
         no_platform(run, job, &mut outcome, &say);
@@ -173,6 +174,7 @@ fn finish(
     started: Instant,
 ) -> ExportOutcome {
     outcome.seconds = started.elapsed().as_secs_f64();
+    outcome.interrupted = super::is_interrupted();
     if !outcome.processors.is_empty() {
         run.console.info(&format!("\n{}\n", report::export_summary(&outcome)));
     }

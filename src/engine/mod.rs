@@ -12,13 +12,36 @@ pub(crate) mod oversub;
 mod process;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::config::Config;
 use crate::plan::Export;
 use crate::report::{Console, ExportOutcome};
 use crate::time::Zones;
+
+/// Set by the first Ctrl-C: no new file or export is started.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler of cli.md §8.4: the first press stops
+/// scheduling new work, the second exits at once with code 130 (hidden
+/// temporary files left behind are removed by the next run).
+pub(crate) fn handle_interrupts() {
+    let result = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        log::warn!("interrupted: finishing files in progress (Ctrl-C again to quit now)");
+    });
+    if let Err(err) = result {
+        log::warn!("cannot handle Ctrl-C: {err}");
+    }
+}
+
+/// Returns true once the run was interrupted.
+pub(crate) fn is_interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
 
 /// What every export of a run shares.
 pub(crate) struct Run<'a> {
@@ -66,7 +89,11 @@ pub(crate) fn run_all(run: &Run, jobs: &[Job], parallel: usize) -> Vec<ExportOut
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(job) = jobs.get(i) else { break };
-                let outcome = export::run(run, job, i, jobs.len(), threads > 1);
+                let outcome = if is_interrupted() {
+                    ExportOutcome::interrupted(&job.export)
+                } else {
+                    export::run(run, job, i, jobs.len(), threads > 1)
+                };
                 if let Ok(mut slots) = slots.lock() {
                     slots[i] = Some(outcome);
                 }

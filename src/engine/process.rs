@@ -34,6 +34,9 @@ pub(crate) struct Ctx<'a> {
     pub(crate) progress: &'a Progress,
 }
 
+/// Reason recorded for files Ctrl-C kept from being written.
+const INTERRUPTED: &str = "interrupted";
+
 /// One output file to produce: a de-duplicated group of items.
 struct Unit {
     members: Vec<usize>,
@@ -187,10 +190,6 @@ fn allocate(
 ) -> Vec<String> {
     match style {
         SuffixStyle::DayNumbering => alloc.day_numbering(requests),
-        SuffixStyle::FromOne | SuffixStyle::FromTwo => {
-            let first = if style == SuffixStyle::FromOne { 1 } else { 2 };
-            requests.iter().map(|r| alloc.counter(&r.base, &r.ext, first)).collect()
-        }
     }
 }
 
@@ -238,6 +237,9 @@ fn write_all(
     cx.pool.install(|| {
         jobs.par_iter()
             .map(|job| {
+                if super::is_interrupted() {
+                    return Err(INTERRUPTED.to_string());
+                }
                 let primary = units[job.unit].members[0];
                 let Ok(info) = &inspected[primary] else {
                     return Err("not inspected".to_string());
@@ -274,6 +276,11 @@ fn record(
             report.written(primary, entry, &written);
             for &dup in &unit.members[1..] {
                 report.duplicate(&items[dup], primary, &job.output);
+            }
+        }
+        Err(err) if err == INTERRUPTED => {
+            for &i in &unit.members {
+                report.skipped(&items[i].input, INTERRUPTED);
             }
         }
         Err(err) => {

@@ -85,7 +85,9 @@ pub(crate) fn embed<R: Read + Seek, W: Write>(
         return Ok(merged.applied);
     };
     if tiff.len() > MAX_TIFF {
-        return Err(EmbedError::Unsupported("exif block too large".to_string()));
+        return Err(EmbedError::Unsupported(
+            "exif block too large".to_string(),
+        ));
     }
     let (cut, resume) = layout.cut(exif_at)?;
     stream::copy_range(src, out, 0, cut)?;
@@ -109,7 +111,8 @@ fn check<R: Read + Seek>(src: &mut R) -> Result<(), EmbedError> {
     }
     let mut head = [0; 4];
     stream::read_at(src, layout.sos, &mut head, "sos header")?;
-    let scan_at = layout.sos + 2 + u64::from(u16::from_be_bytes([head[2], head[3]]));
+    let scan_at =
+        layout.sos + 2 + u64::from(u16::from_be_bytes([head[2], head[3]]));
     if scan_at > layout.len {
         return Err(malformed("sos header past end of file"));
     }
@@ -144,7 +147,8 @@ impl Layout {
     /// (`exif_at`), or an empty range after SOI and leading APP0s.
     fn cut(&self, exif_at: Option<usize>) -> Result<(u64, u64), EmbedError> {
         let Some(i) = exif_at else {
-            let app0s = self.segments.iter().take_while(|s| s.kind == Kind::App0);
+            let app0s =
+                self.segments.iter().take_while(|s| s.kind == Kind::App0);
             let at = app0s.last().map_or(2, |s| s.end);
             return Ok((at, at));
         };
@@ -156,14 +160,18 @@ impl Layout {
                 "mpf segment precedes exif segment".to_string(),
             ));
         }
-        let seg = self.segments.get(i).ok_or_else(|| malformed("no exif segment"))?;
+        let seg =
+            self.segments.get(i).ok_or_else(|| malformed("no exif segment"))?;
         Ok((seg.start, seg.end))
     }
 }
 
 /// Reads the marker whose 0xFF is at `pos`, skipping fill bytes (ITU T.81
 /// B.1.1.2); returns the marker and the offset after it.
-fn read_marker<R: Read + Seek>(src: &mut R, pos: u64) -> Result<(u8, u64), EmbedError> {
+fn read_marker<R: Read + Seek>(
+    src: &mut R,
+    pos: u64,
+) -> Result<(u8, u64), EmbedError> {
     let mut at = pos;
     let mut byte = [0; 1];
     stream::read_at(src, at, &mut byte, "jpeg marker")?;
@@ -189,10 +197,17 @@ fn read_segment<R: Read + Seek>(
     match marker {
         // Standalone markers carry no length (ITU T.81 B.1.1.3).
         0x01 | 0xD0..=0xD7 => {
-            return Ok(Segment { kind: Kind::Other, start, body: after, end: after })
+            return Ok(Segment {
+                kind: Kind::Other,
+                start,
+                body: after,
+                end: after,
+            })
         }
         SOI | EOI | 0x00 => {
-            return Err(malformed(&format!("unexpected marker {marker:#04x} before sos")))
+            return Err(malformed(&format!(
+                "unexpected marker {marker:#04x} before sos"
+            )))
         }
         _ => {}
     }
@@ -201,7 +216,9 @@ fn read_segment<R: Read + Seek>(
     let size = u16::from_be_bytes(size);
     let end = after + u64::from(size);
     if size < 2 || end > len {
-        return Err(malformed(&format!("bogus segment length at offset {start}")));
+        return Err(malformed(&format!(
+            "bogus segment length at offset {start}"
+        )));
     }
     let body = after + 2;
     let kind = classify(src, marker, body, end)?;
@@ -235,15 +252,20 @@ fn classify<R: Read + Seek>(
 }
 
 /// Returns the TIFF block of an EXIF segment (payload minus signature).
-fn read_tiff<R: Read + Seek>(src: &mut R, seg: &Segment) -> Result<Vec<u8>, EmbedError> {
+fn read_tiff<R: Read + Seek>(
+    src: &mut R,
+    seg: &Segment,
+) -> Result<Vec<u8>, EmbedError> {
     let at = seg.body + EXIF_SIG.len() as u64;
     stream::read_vec(src, at, seg.end.saturating_sub(at), "exif segment")
 }
 
 /// Writes an APP1 segment holding `tiff` (at most [`MAX_TIFF`] bytes).
 fn write_app1<W: Write>(out: &mut W, tiff: &[u8]) -> Result<(), EmbedError> {
-    let size = u16::try_from(2 + EXIF_SIG.len() + tiff.len())
-        .map_err(|_| EmbedError::Unsupported("exif block too large".to_string()))?;
+    let size =
+        u16::try_from(2 + EXIF_SIG.len() + tiff.len()).map_err(|_| {
+            EmbedError::Unsupported("exif block too large".to_string())
+        })?;
     out.write_all(&[0xFF, APP1])?;
     out.write_all(&size.to_be_bytes())?;
     out.write_all(EXIF_SIG)?;
@@ -288,7 +310,10 @@ mod tests {
     use crate::media::model::FieldOutcome;
 
     /// Embeds `meta` into `input` in memory.
-    fn run(input: &[u8], meta: &Metadata) -> Result<(Vec<u8>, Applied), EmbedError> {
+    fn run(
+        input: &[u8],
+        meta: &Metadata,
+    ) -> Result<(Vec<u8>, Applied), EmbedError> {
         let mut out = Vec::new();
         let applied = embed(&mut Cursor::new(input), &mut out, meta)?;
         Ok((out, applied))
@@ -300,7 +325,8 @@ mod tests {
         let mut pos = 2;
         let mut segments = Vec::new();
         while jpeg[pos + 1] != SOS {
-            let len = u16::from_be_bytes([jpeg[pos + 2], jpeg[pos + 3]]) as usize;
+            let len =
+                u16::from_be_bytes([jpeg[pos + 2], jpeg[pos + 3]]) as usize;
             segments.push((jpeg[pos + 1], jpeg[pos..pos + 2 + len].to_vec()));
             pos += 2 + len;
         }
@@ -310,9 +336,11 @@ mod tests {
     /// Returns the file without its first EXIF segment.
     fn without_exif(jpeg: &[u8]) -> Vec<u8> {
         let (segments, rest) = split(jpeg);
-        let is_exif = |s: &(u8, Vec<u8>)| s.0 == APP1 && s.1[4..].starts_with(EXIF_SIG);
+        let is_exif =
+            |s: &(u8, Vec<u8>)| s.0 == APP1 && s.1[4..].starts_with(EXIF_SIG);
         let first = segments.iter().position(is_exif);
-        let kept = segments.iter().enumerate().filter(|(i, _)| Some(*i) != first);
+        let kept =
+            segments.iter().enumerate().filter(|(i, _)| Some(*i) != first);
         let mut out = jpeg[..2].to_vec();
         kept.for_each(|(_, s)| out.extend_from_slice(&s.1));
         out.extend_from_slice(&rest);
@@ -337,7 +365,8 @@ mod tests {
     const MPF: &[u8] = b"\xff\xe2\x00\x0aMPF\0MM\0*";
 
     fn sample(name: &str) -> Vec<u8> {
-        std::fs::read(Path::new(testutil::CAMERA).join(name)).expect("camera sample")
+        std::fs::read(Path::new(testutil::CAMERA).join(name))
+            .expect("camera sample")
     }
 
     fn plain() -> Vec<u8> {
@@ -351,10 +380,12 @@ mod tests {
             let name = path.display();
             let (out, _) = run(&input, &full_meta(Overwrite))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
-            validate(&mut Cursor::new(&out)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            validate(&mut Cursor::new(&out))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_roundtrip(&input, &out, "jpg");
             assert_eq!(without_exif(&input), without_exif(&out), "{name}");
-            image::load_from_memory(&out).unwrap_or_else(|e| panic!("{name}: {e}"));
+            image::load_from_memory(&out)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }
 
@@ -438,7 +469,9 @@ mod tests {
         let mut meta = full_meta(Overwrite);
         meta.description = Some("x".repeat(MAX_TIFF));
         let err = run(&plain(), &meta).unwrap_err();
-        assert!(matches!(err, EmbedError::Unsupported(ref w) if w == "exif block too large"));
+        assert!(
+            matches!(err, EmbedError::Unsupported(ref w) if w == "exif block too large")
+        );
     }
 
     #[test]
@@ -466,8 +499,12 @@ mod tests {
             assert!(validate(&mut Cursor::new(&bytes)).is_err(), "{name}");
         }
         let no_eoi = &good[..good.len() - 2];
-        assert_eq!(validate(&mut Cursor::new(no_eoi)).unwrap_err(), "no eoi after sos");
-        let garbage_tiff = insert_after(&good, 0, b"\xff\xe1\x00\x10Exif\0\0XX*\0\0\0\0\x08");
+        assert_eq!(
+            validate(&mut Cursor::new(no_eoi)).unwrap_err(),
+            "no eoi after sos"
+        );
+        let garbage_tiff =
+            insert_after(&good, 0, b"\xff\xe1\x00\x10Exif\0\0XX*\0\0\0\0\x08");
         let result = run(&garbage_tiff, &full_meta(Overwrite));
         assert!(matches!(result, Err(EmbedError::Malformed(_))));
         assert!(validate(&mut Cursor::new(&garbage_tiff)).is_err());
@@ -475,7 +512,10 @@ mod tests {
 
     #[test]
     fn mutated_files_never_panic() {
-        let seeds = [sample("Canon_40D.jpg"), run(&plain(), &full_meta(Overwrite)).unwrap().0];
+        let seeds = [
+            sample("Canon_40D.jpg"),
+            run(&plain(), &full_meta(Overwrite)).unwrap().0,
+        ];
         let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
         for i in 0..3000 {
             let bytes = rng.mutate(&seeds[i % 2]);

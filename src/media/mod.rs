@@ -27,7 +27,7 @@ use anyhow::Context;
 use jiff::Timestamp;
 
 use model::{Applied, EmbedError, Existing, FieldOutcome, Metadata};
-pub(crate) use store::{copy_plain, remove_stale_temps, set_mtime};
+pub(crate) use store::{copy_plain, remove_stale_temps};
 pub(crate) use store::TempFile;
 
 /// How the metadata of a written file was stored.

@@ -130,16 +130,6 @@ pub(crate) fn copy_plain(src: &Path, dest: &Path) -> anyhow::Result<TempFile> {
     Ok(tmp)
 }
 
-/// Sets the modification and access time of `path` to `at`.
-pub(crate) fn set_mtime(path: &Path, at: Timestamp) -> anyhow::Result<()> {
-    let file = File::options()
-        .write(true)
-        .open(path)
-        .with_context(|| format!("failed to open {}", path.display()))?;
-    set_file_times(&file, at)
-        .with_context(|| format!("failed to set times of {}", path.display()))
-}
-
 fn set_file_times(file: &File, at: Timestamp) -> io::Result<()> {
     let time = system_time(at);
     file.set_times(FileTimes::new().set_modified(time).set_accessed(time))

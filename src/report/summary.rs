@@ -22,20 +22,46 @@ pub(crate) struct ExportOutcome {
     /// An error that stopped the export as a whole (no processor matched,
     /// output not writable).
     pub(crate) error: Option<String>,
+    /// True when Ctrl-C stopped the export before it finished.
+    pub(crate) interrupted: bool,
 }
 
 impl ExportOutcome {
+    /// Returns the outcome of an export Ctrl-C kept from starting.
+    pub(crate) fn interrupted(export: &Export) -> ExportOutcome {
+        ExportOutcome {
+            export: export.clone(),
+            processors: Vec::new(),
+            seconds: 0.0,
+            error: None,
+            interrupted: true,
+        }
+    }
+
     /// Returns true when the export and every processor succeeded.
     pub(crate) fn is_success(&self) -> bool {
-        self.error.is_none() && self.processors.iter().all(|p| p.is_success())
+        !self.interrupted
+            && self.error.is_none()
+            && self.processors.iter().all(|p| p.is_success())
     }
 
     /// Returns the `status` of `report.json`.
     pub(crate) fn status_str(&self) -> &'static str {
-        if self.is_success() {
+        if self.interrupted {
+            "interrupted"
+        } else if self.is_success() {
             "success"
         } else {
             "failed"
+        }
+    }
+
+    /// Returns the status mark of the summaries.
+    fn mark(&self) -> &'static str {
+        match self.status_str() {
+            "interrupted" => "✗ INTERRUPTED",
+            "success" => "✓ SUCCESS",
+            _ => "✗ FAILED",
         }
     }
 
@@ -95,10 +121,9 @@ pub(crate) fn overall_summary(outcomes: &[ExportOutcome], reports: &str) -> Stri
     let mut total = Counts::default();
     let mut ok = 0;
     for o in outcomes {
-        let status = if o.is_success() { "✓ SUCCESS" } else { "✗ FAILED" };
         ok += usize::from(o.is_success());
         total.add(&o.counts());
-        let _ = writeln!(out, "  {status:<15} {}", o.export.name);
+        let _ = writeln!(out, "  {:<15} {}", o.mark(), o.export.name);
     }
     let n = outcomes.len();
     let _ = writeln!(

@@ -13,24 +13,24 @@ const MAX_MOOV: u64 = 256 << 20;
 
 /// One top-level box.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct TopBox {
+pub(crate) struct TopBox {
     /// Box type.
-    pub(super) kind: FourCc,
+    pub(crate) kind: FourCc,
     /// Offset of the header.
-    pub(super) start: u64,
+    pub(crate) start: u64,
     /// Length of the header (8, or 16 for a 64-bit size).
-    pub(super) header: u64,
+    pub(crate) header: u64,
     /// Offset just past the box.
-    pub(super) end: u64,
+    pub(crate) end: u64,
 }
 
 /// The top-level boxes of a file and its length.
 #[derive(Debug)]
-pub(super) struct Layout {
+pub(crate) struct Layout {
     /// Boxes in file order, covering the file exactly.
-    pub(super) boxes: Vec<TopBox>,
+    pub(crate) boxes: Vec<TopBox>,
     /// File length.
-    pub(super) len: u64,
+    pub(crate) len: u64,
 }
 
 impl Layout {
@@ -39,7 +39,7 @@ impl Layout {
     /// Every box must lie inside the file and the boxes must cover it
     /// exactly; size 0 means "to the end of the file" and thus ends the
     /// scan.
-    pub(super) fn scan<R: Read + Seek>(
+    pub(crate) fn scan<R: Read + Seek>(
         src: &mut R,
     ) -> Result<Layout, EmbedError> {
         let len = src.seek(SeekFrom::End(0))?;
@@ -57,7 +57,7 @@ impl Layout {
     }
 
     /// Returns the single `moov` box.
-    pub(super) fn moov(&self) -> Result<TopBox, EmbedError> {
+    pub(crate) fn moov(&self) -> Result<TopBox, EmbedError> {
         let mut moovs = self.boxes.iter().filter(|b| &b.kind == b"moov");
         let moov =
             moovs.next().ok_or_else(|| malformed("no moov box".into()))?;
@@ -68,13 +68,13 @@ impl Layout {
     }
 
     /// Returns the payload ranges of every `mdat` (end exclusive).
-    pub(super) fn mdats(&self) -> Vec<(u64, u64)> {
+    pub(crate) fn mdats(&self) -> Vec<(u64, u64)> {
         let mdats = self.boxes.iter().filter(|b| &b.kind == b"mdat");
         mdats.map(|b| (b.start + b.header, b.end)).collect()
     }
 
     /// Returns true when the file has a movie fragment (`moof`).
-    pub(super) fn is_fragmented(&self) -> bool {
+    pub(crate) fn is_fragmented(&self) -> bool {
         self.boxes.iter().any(|b| &b.kind == b"moof")
     }
 }
@@ -127,7 +127,7 @@ fn read_large<R: Read>(
 }
 
 /// Loads `moov` and expands the boxes the writer and checker look into.
-pub(super) fn load_moov<R: Read + Seek>(
+pub(crate) fn load_moov<R: Read + Seek>(
     src: &mut R,
     moov: &TopBox,
 ) -> Result<Node, EmbedError> {

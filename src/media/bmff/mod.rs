@@ -9,9 +9,9 @@
 mod atoms;
 mod edit;
 mod inspect;
-mod layout;
+pub(crate) mod layout;
 mod tables;
-mod tree;
+pub(crate) mod tree;
 mod values;
 
 #[cfg(test)]

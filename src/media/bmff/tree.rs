@@ -6,23 +6,23 @@
 //! every other box is kept unchanged and in order).
 
 /// A four-character box type.
-pub(super) type FourCc = [u8; 4];
+pub(crate) type FourCc = [u8; 4];
 
 /// One box: its type, header form and content.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct Node {
+pub(crate) struct Node {
     /// Box type.
-    pub(super) kind: FourCc,
+    pub(crate) kind: FourCc,
     /// True when the box was stored with a 64-bit size; kept on rewrite so
     /// untouched boxes keep their bytes.
     large: bool,
     /// Content after the header.
-    pub(super) body: Body,
+    pub(crate) body: Body,
 }
 
 /// The content of a box.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum Body {
+pub(crate) enum Body {
     /// Bytes not looked into.
     Raw(Vec<u8>),
     /// A container: optional bytes before the children (the version and
@@ -41,12 +41,12 @@ struct Header {
 
 impl Node {
     /// Returns a raw box with a 32-bit size header.
-    pub(super) fn raw(kind: FourCc, payload: Vec<u8>) -> Node {
+    pub(crate) fn raw(kind: FourCc, payload: Vec<u8>) -> Node {
         Node { kind, large: false, body: Body::Raw(payload) }
     }
 
     /// Returns a container box with the given prefix and children.
-    pub(super) fn tree(
+    pub(crate) fn tree(
         kind: FourCc,
         prefix: Vec<u8>,
         children: Vec<Node>,
@@ -56,7 +56,7 @@ impl Node {
     }
 
     /// Returns a raw box whose header form is `large`.
-    pub(super) fn with_header(
+    pub(crate) fn with_header(
         kind: FourCc,
         large: bool,
         payload: Vec<u8>,
@@ -65,7 +65,7 @@ impl Node {
     }
 
     /// Returns the raw payload, or `None` for an expanded container.
-    pub(super) fn payload(&self) -> Option<&[u8]> {
+    pub(crate) fn payload(&self) -> Option<&[u8]> {
         match &self.body {
             Body::Raw(bytes) => Some(bytes),
             Body::Tree { .. } => None,
@@ -73,7 +73,7 @@ impl Node {
     }
 
     /// Returns the raw payload for editing, or `None` for a container.
-    pub(super) fn payload_mut(&mut self) -> Option<&mut Vec<u8>> {
+    pub(crate) fn payload_mut(&mut self) -> Option<&mut Vec<u8>> {
         match &mut self.body {
             Body::Raw(bytes) => Some(bytes),
             Body::Tree { .. } => None,
@@ -81,7 +81,7 @@ impl Node {
     }
 
     /// Returns the children of an expanded container (empty when raw).
-    pub(super) fn children(&self) -> &[Node] {
+    pub(crate) fn children(&self) -> &[Node] {
         match &self.body {
             Body::Tree { children, .. } => children,
             Body::Raw(_) => &[],
@@ -89,7 +89,7 @@ impl Node {
     }
 
     /// Returns the children of an expanded container for editing.
-    pub(super) fn children_mut(&mut self) -> Option<&mut Vec<Node>> {
+    pub(crate) fn children_mut(&mut self) -> Option<&mut Vec<Node>> {
         match &mut self.body {
             Body::Tree { children, .. } => Some(children),
             Body::Raw(_) => None,
@@ -97,23 +97,23 @@ impl Node {
     }
 
     /// Returns true when the box was expanded into children.
-    pub(super) fn is_tree(&self) -> bool {
+    pub(crate) fn is_tree(&self) -> bool {
         matches!(self.body, Body::Tree { .. })
     }
 
     /// Returns the first child of type `kind`.
-    pub(super) fn child(&self, kind: &FourCc) -> Option<&Node> {
+    pub(crate) fn child(&self, kind: &FourCc) -> Option<&Node> {
         self.children().iter().find(|c| &c.kind == kind)
     }
 
     /// Returns the first child of type `kind` for editing.
-    pub(super) fn child_mut(&mut self, kind: &FourCc) -> Option<&mut Node> {
+    pub(crate) fn child_mut(&mut self, kind: &FourCc) -> Option<&mut Node> {
         self.children_mut()?.iter_mut().find(|c| &c.kind == kind)
     }
 
     /// Expands a raw box into children, skipping `prefix_len` leading
     /// bytes; a box already expanded is left alone.
-    pub(super) fn expand(&mut self, prefix_len: usize) -> Result<(), String> {
+    pub(crate) fn expand(&mut self, prefix_len: usize) -> Result<(), String> {
         let Body::Raw(bytes) = &mut self.body else { return Ok(()) };
         let kind = String::from_utf8_lossy(&self.kind).into_owned();
         let Some((prefix, rest)) = bytes.split_at_checked(prefix_len) else {
@@ -127,7 +127,7 @@ impl Node {
     }
 
     /// Returns the serialized size of the box, header included.
-    pub(super) fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         let payload = self.payload_len();
         payload + self.header_len(payload)
     }
@@ -151,7 +151,7 @@ impl Node {
     }
 
     /// Appends the serialized box to `out`.
-    pub(super) fn write_to(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         let payload = self.payload_len();
         let total = payload + self.header_len(payload);
         match u32::try_from(total) {
@@ -176,7 +176,7 @@ impl Node {
     }
 
     /// Returns the serialized box.
-    pub(super) fn to_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         self.write_to(&mut out);
         out
@@ -188,7 +188,7 @@ impl Node {
 /// Trailing bytes are accepted only when they are all zero and either
 /// shorter than a header or start with a zero size (the QuickTime `udta`
 /// terminator); anything else is an error.
-pub(super) fn parse_children(
+pub(crate) fn parse_children(
     mut data: &[u8],
 ) -> Result<(Vec<Node>, Vec<u8>), String> {
     let mut children = Vec::new();
@@ -233,24 +233,24 @@ fn read_header(data: &[u8]) -> Result<Option<Header>, String> {
 }
 
 /// Returns the big-endian u16 at `at`, if in bounds.
-pub(super) fn be_u16(data: &[u8], at: usize) -> Option<u16> {
+pub(crate) fn be_u16(data: &[u8], at: usize) -> Option<u16> {
     let bytes = data.get(at..at.checked_add(2)?)?;
     Some(u16::from_be_bytes(bytes.try_into().ok()?))
 }
 
 /// Returns the big-endian u32 at `at`, if in bounds.
-pub(super) fn be_u32(data: &[u8], at: usize) -> Option<u32> {
+pub(crate) fn be_u32(data: &[u8], at: usize) -> Option<u32> {
     let bytes = data.get(at..at.checked_add(4)?)?;
     Some(u32::from_be_bytes(bytes.try_into().ok()?))
 }
 
 /// Returns the big-endian u64 at `at`, if in bounds.
-pub(super) fn be_u64(data: &[u8], at: usize) -> Option<u64> {
+pub(crate) fn be_u64(data: &[u8], at: usize) -> Option<u64> {
     let bytes = data.get(at..at.checked_add(8)?)?;
     Some(u64::from_be_bytes(bytes.try_into().ok()?))
 }
 
 /// Returns the four bytes at `at`, if in bounds.
-pub(super) fn fourcc(data: &[u8], at: usize) -> Option<FourCc> {
+pub(crate) fn fourcc(data: &[u8], at: usize) -> Option<FourCc> {
     data.get(at..at.checked_add(4)?)?.try_into().ok()
 }

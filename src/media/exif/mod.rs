@@ -13,16 +13,15 @@ mod values;
 #[cfg(test)]
 pub(crate) mod roundtrip;
 #[cfg(test)]
-pub(crate) mod testutil;
-#[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;
 
 use self::build::{to_u32, Draft};
 use self::tiff::{types, Ifd, Order, RawEntry, Tiff};
 use self::values::NewEntry;
 use crate::media::model::{
-    Applied, DescriptionPolicy, EmbedError, FieldOutcome, Gps, Metadata,
-    Stamp,
+    Applied, DescriptionPolicy, EmbedError, FieldOutcome, Gps, Metadata, Stamp,
 };
 
 /// IFD0 pointer to the Exif IFD.
@@ -50,8 +49,11 @@ enum Dir {
 /// (metadata.md §6): `ModifyDate`/`OffsetTime`,
 /// `DateTimeOriginal`/`OffsetTimeOriginal`,
 /// `CreateDate`/`OffsetTimeDigitized`.
-const DATES: [(Dir, u16, u16); 3] =
-    [(Dir::Ifd0, 0x0132, 0x9010), (Dir::Exif, 0x9003, 0x9011), (Dir::Exif, 0x9004, 0x9012)];
+const DATES: [(Dir, u16, u16); 3] = [
+    (Dir::Ifd0, 0x0132, 0x9010),
+    (Dir::Exif, 0x9003, 0x9011),
+    (Dir::Exif, 0x9004, 0x9012),
+];
 
 /// The result of [`merge`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,8 +128,14 @@ impl<'a> Doc<'a> {
         let exif = sub_ifd(&tiff, &ifd0, EXIF_POINTER, "exif ifd")?;
         let gps = sub_ifd(&tiff, &ifd0, GPS_POINTER, "gps ifd")?;
         let offsets = [Some(&ifd0), exif.as_ref(), gps.as_ref()];
-        let offsets: Vec<usize> = offsets.iter().flatten().map(|i| i.offset).collect();
-        if (1..offsets.len()).any(|i| offsets[..i].contains(&offsets[i])) {
+        let offsets: Vec<usize> =
+            offsets.iter().flatten().map(|i| i.offset).collect();
+        // The IFD chain is not followed (IFD1 is kept verbatim), but a
+        // pointer back to an IFD read here is a loop other readers hit.
+        let next = tiff.order.u32(ifd0.next) as usize;
+        let repeats =
+            (1..offsets.len()).any(|i| offsets[..i].contains(&offsets[i]));
+        if repeats || offsets.contains(&next) {
             return Err("exif ifds loop".to_string());
         }
         let doc = Doc { tiff, ifd0, exif, gps };
@@ -142,7 +150,9 @@ impl<'a> Doc<'a> {
         for (ifd, tags) in ifds.into_iter().zip(WRITTEN_TAGS) {
             let entries = ifd.map(|i| i.entries.as_slice()).unwrap_or_default();
             let known = |e: &&RawEntry| tiff::type_size(e.typ).is_some();
-            for e in entries.iter().filter(|e| tags.contains(&e.tag)).filter(known) {
+            for e in
+                entries.iter().filter(|e| tags.contains(&e.tag)).filter(known)
+            {
                 self.tiff.value(e)?;
             }
         }
@@ -161,7 +171,11 @@ impl<'a> Doc<'a> {
     /// trimming; with `is_date`, text starting with `0000` counts as
     /// absent too (metadata.md §5). A value of unknown type counts as
     /// present so it is never replaced.
-    fn has_text(&self, entry: Option<&RawEntry>, is_date: bool) -> Result<bool, String> {
+    fn has_text(
+        &self,
+        entry: Option<&RawEntry>,
+        is_date: bool,
+    ) -> Result<bool, String> {
         let Some(entry) = entry else { return Ok(false) };
         if tiff::type_size(entry.typ).is_none() {
             return Ok(true);
@@ -170,7 +184,8 @@ impl<'a> Doc<'a> {
         let text = bytes.split(|&b| b == 0).next().unwrap_or_default();
         let text = String::from_utf8_lossy(text);
         let text = text.trim();
-        Ok(!text.is_empty() && !(is_date && text.starts_with("0000")))
+        let is_zero_date = is_date && text.starts_with("0000");
+        Ok(!text.is_empty() && !is_zero_date)
     }
 
     /// Returns true when the GPS IFD holds latitude and longitude, not
@@ -178,7 +193,8 @@ impl<'a> Doc<'a> {
     /// count as present, so they are never replaced.
     fn has_position(&self) -> Result<bool, String> {
         let Some(gps) = &self.gps else { return Ok(false) };
-        let (Some(lat), Some(lon)) = (gps.find(GPS_LATITUDE), gps.find(GPS_LONGITUDE))
+        let (Some(lat), Some(lon)) =
+            (gps.find(GPS_LATITUDE), gps.find(GPS_LONGITUDE))
         else {
             return Ok(false);
         };
@@ -203,7 +219,8 @@ impl<'a> Doc<'a> {
     /// Returns true when `ExifVersion` is missing or below 0231.
     fn needs_version(&self) -> Result<bool, String> {
         let entry = self.find(Dir::Exif, EXIF_VERSION);
-        let Some(entry) = entry.filter(|e| tiff::type_size(e.typ) == Some(1)) else {
+        let Some(entry) = entry.filter(|e| tiff::type_size(e.typ) == Some(1))
+        else {
             return Ok(true);
         };
         Ok(self.tiff.value(entry)?.as_ref() < b"0231".as_slice())
@@ -256,7 +273,12 @@ impl<'a> Doc<'a> {
 }
 
 /// Reads the sub-IFD that IFD0's `tag` points at; a 0 pointer means none.
-fn sub_ifd(tiff: &Tiff, ifd0: &Ifd, tag: u16, name: &str) -> Result<Option<Ifd>, String> {
+fn sub_ifd(
+    tiff: &Tiff,
+    ifd0: &Ifd,
+    tag: u16,
+    name: &str,
+) -> Result<Option<Ifd>, String> {
     let Some(entry) = ifd0.find(tag) else { return Ok(None) };
     match tiff.pointer(entry)? {
         0 => Ok(None),
@@ -294,14 +316,19 @@ impl Edits {
         }
         if let Some(text) = meta.description.as_deref() {
             let policy = meta.description_policy;
-            edits.applied.description = edits.plan_description(doc, text, policy)?;
+            edits.applied.description =
+                edits.plan_description(doc, text, policy)?;
         }
         Ok(edits)
     }
 
     /// Fills each absent date tag, and its offset tag when that is absent
     /// too; raises `ExifVersion` when offsets are written (§2.4).
-    fn plan_dates(&mut self, doc: &Doc, stamp: &Stamp) -> Result<FieldOutcome, String> {
+    fn plan_dates(
+        &mut self,
+        doc: &Doc,
+        stamp: &Stamp,
+    ) -> Result<FieldOutcome, String> {
         let Some(date) = values::date_text(stamp) else {
             return Ok(FieldOutcome::None);
         };
@@ -333,7 +360,11 @@ impl Edits {
     }
 
     /// Writes the position unless the file already has one (§3).
-    fn plan_gps(&mut self, doc: &Doc, gps: &Gps) -> Result<FieldOutcome, String> {
+    fn plan_gps(
+        &mut self,
+        doc: &Doc,
+        gps: &Gps,
+    ) -> Result<FieldOutcome, String> {
         if doc.has_position()? {
             return Ok(FieldOutcome::Kept);
         }
@@ -352,7 +383,9 @@ impl Edits {
             return Ok(FieldOutcome::None);
         }
         let existing = doc.ifd0.find(DESCRIPTION);
-        if policy == DescriptionPolicy::KeepIfPresent && doc.has_text(existing, false)? {
+        if policy == DescriptionPolicy::KeepIfPresent
+            && doc.has_text(existing, false)?
+        {
             return Ok(FieldOutcome::Kept);
         }
         // Already exactly this text: written, and nothing to change, so a

@@ -3,7 +3,7 @@
 
 use ::exif::{In, Tag};
 
-use super::testutil::{self, full_meta, empty_meta, stamp, XorShift, TEXT};
+use super::testutil::{self, empty_meta, full_meta, stamp, XorShift, TEXT};
 use super::*;
 use crate::media::model::DescriptionPolicy::{KeepIfPresent, Overwrite};
 use crate::media::model::FieldOutcome::{Kept, Partial, Written};
@@ -20,7 +20,8 @@ fn ascii(tag: u16, text: &str) -> T {
 
 /// Returns a RATIONAL×3 entry (big-endian).
 fn dms(tag: u16, values: [(u32, u32); 3]) -> T {
-    let data = values.iter().flat_map(|(n, d)| [n.to_be_bytes(), d.to_be_bytes()]);
+    let data =
+        values.iter().flat_map(|(n, d)| [n.to_be_bytes(), d.to_be_bytes()]);
     T(tag, 5, 3, data.flatten().collect())
 }
 
@@ -82,7 +83,9 @@ fn merged(existing: &[u8], meta: &Metadata) -> (Vec<u8>, Applied) {
 
 /// Reads a raw TIFF block with kamadak-exif.
 fn read(tiff: &[u8]) -> ::exif::Exif {
-    ::exif::Reader::new().read_raw(tiff.to_vec()).expect("kamadak reads the block")
+    ::exif::Reader::new()
+        .read_raw(tiff.to_vec())
+        .expect("kamadak reads the block")
 }
 
 /// Returns the display value of `tag` in IFD0/sub-IFDs.
@@ -93,13 +96,21 @@ fn text(exif: &::exif::Exif, tag: Tag) -> Option<String> {
 #[test]
 fn new_block_holds_every_tag() {
     let m = merge(None, &full_meta(KeepIfPresent)).unwrap();
-    let applied = Applied { dates: Written, gps: Written, description: Written, exif_rebuilt: false };
+    let applied = Applied {
+        dates: Written,
+        gps: Written,
+        description: Written,
+        exif_rebuilt: false,
+    };
     assert_eq!(m.applied, applied);
     let tiff = m.tiff.unwrap();
     assert_eq!(&tiff[..4], b"II*\0");
     let exif = read(&tiff);
     assert_eq!(text(&exif, Tag::ExifVersion).as_deref(), Some("2.32"));
-    assert_eq!(text(&exif, Tag::DateTimeOriginal).as_deref(), Some("2021-01-04 18:08:30"));
+    assert_eq!(
+        text(&exif, Tag::DateTimeOriginal).as_deref(),
+        Some("2021-01-04 18:08:30")
+    );
     assert_eq!(testutil::description(&exif).as_deref(), Some(TEXT));
     check(&tiff).unwrap();
 }
@@ -133,13 +144,23 @@ fn entries_have_spec_types_and_counts() {
 
 #[test]
 fn fill_if_empty_keeps_camera_dates_and_fills_the_rest() {
-    let exif = [ascii(0x9003, "2019:05:05 10:00:00"), T(0x9000, 7, 4, b"0220".to_vec())];
-    let old = block(vec![ascii(0x0132, "0000:00:00 00:00:00")], &exif, &[], &[]);
+    let exif = [
+        ascii(0x9003, "2019:05:05 10:00:00"),
+        T(0x9000, 7, 4, b"0220".to_vec()),
+    ];
+    let old =
+        block(vec![ascii(0x0132, "0000:00:00 00:00:00")], &exif, &[], &[]);
     let (tiff, applied) = merged(&old, &full_meta(KeepIfPresent));
     assert_eq!(applied.dates, Partial);
     let exif = read(&tiff);
-    assert_eq!(text(&exif, Tag::DateTimeOriginal).unwrap(), "2019-05-05 10:00:00");
-    assert_eq!(text(&exif, Tag::DateTimeDigitized).unwrap(), "2021-01-04 18:08:30");
+    assert_eq!(
+        text(&exif, Tag::DateTimeOriginal).unwrap(),
+        "2019-05-05 10:00:00"
+    );
+    assert_eq!(
+        text(&exif, Tag::DateTimeDigitized).unwrap(),
+        "2021-01-04 18:08:30"
+    );
     assert_eq!(text(&exif, Tag::DateTime).unwrap(), "2021-01-04 18:08:30");
     assert_eq!(text(&exif, Tag::OffsetTimeOriginal), None);
     assert_eq!(text(&exif, Tag::OffsetTime).unwrap(), "\"-05:00\"");
@@ -155,11 +176,15 @@ fn existing_offset_tag_is_kept_and_newer_version_too() {
         T(0x9000, 7, 4, b"0300".to_vec()),
         ascii(0x9012, "+01:00"),
     ];
-    let old = block(vec![ascii(0x0132, "2019:05:06 10:00:00")], &exif, &[], &[]);
+    let old =
+        block(vec![ascii(0x0132, "2019:05:06 10:00:00")], &exif, &[], &[]);
     let (tiff, applied) = merged(&old, &full_meta(KeepIfPresent));
     assert_eq!(applied.dates, Partial);
     let exif = read(&tiff);
-    assert_eq!(text(&exif, Tag::DateTimeDigitized).unwrap(), "2021-01-04 18:08:30");
+    assert_eq!(
+        text(&exif, Tag::DateTimeDigitized).unwrap(),
+        "2021-01-04 18:08:30"
+    );
     assert_eq!(text(&exif, Tag::OffsetTimeDigitized).unwrap(), "\"+01:00\"");
     assert_eq!(text(&exif, Tag::OffsetTime), None);
     assert_eq!(text(&exif, Tag::ExifVersion).unwrap(), "3.0");
@@ -167,13 +192,26 @@ fn existing_offset_tag_is_kept_and_newer_version_too() {
 
 #[test]
 fn all_present_means_no_change() {
-    let exif = [ascii(0x9003, "2019:05:05 10:00:00"), ascii(0x9004, "2019:05:05 10:00:00")];
-    let gps = [ascii(1, "S"), dms(2, [(0, 1), (22278, 1000), (0, 1)]), dms(4, [(36, 1), (3, 1), (0, 1)])];
-    let ifd0 = vec![ascii(0x0132, "2019:05:06 10:00:00"), ascii(0x010E, "camera")];
+    let exif = [
+        ascii(0x9003, "2019:05:05 10:00:00"),
+        ascii(0x9004, "2019:05:05 10:00:00"),
+    ];
+    let gps = [
+        ascii(1, "S"),
+        dms(2, [(0, 1), (22278, 1000), (0, 1)]),
+        dms(4, [(36, 1), (3, 1), (0, 1)]),
+    ];
+    let ifd0 =
+        vec![ascii(0x0132, "2019:05:06 10:00:00"), ascii(0x010E, "camera")];
     let old = block(ifd0, &exif, &gps, &[]);
     let m = merge(Some(&old), &full_meta(KeepIfPresent)).unwrap();
     assert_eq!(m.tiff, None);
-    let applied = Applied { dates: Kept, gps: Kept, description: Kept, exif_rebuilt: false };
+    let applied = Applied {
+        dates: Kept,
+        gps: Kept,
+        description: Kept,
+        exif_rebuilt: false,
+    };
     assert_eq!(m.applied, applied);
     let m = merge(Some(&old), &empty_meta()).unwrap();
     assert_eq!(m.tiff, None);
@@ -182,7 +220,12 @@ fn all_present_means_no_change() {
 
 #[test]
 fn gps_without_position_is_completed_and_extra_tags_kept() {
-    let gps = [T(0, 1, 4, vec![2, 2, 0, 0]), ascii(0x0012, "WGS-84"), dms(2, [(0, 1); 3]), dms(4, [(0, 1); 3])];
+    let gps = [
+        T(0, 1, 4, vec![2, 2, 0, 0]),
+        ascii(0x0012, "WGS-84"),
+        dms(2, [(0, 1); 3]),
+        dms(4, [(0, 1); 3]),
+    ];
     let old = block(vec![], &[], &gps, &[]);
     let (tiff, applied) = merged(&old, &full_meta(KeepIfPresent));
     assert_eq!(applied.gps, Written);
@@ -195,7 +238,8 @@ fn gps_without_position_is_completed_and_extra_tags_kept() {
 #[test]
 fn description_policies() {
     let old = |d: &str| block(vec![ascii(0x010E, d)], &[], &[], &[]);
-    let only_text = |policy| Metadata { date: None, gps: None, ..full_meta(policy) };
+    let only_text =
+        |policy| Metadata { date: None, gps: None, ..full_meta(policy) };
     let m = merge(Some(&old("camera")), &only_text(KeepIfPresent)).unwrap();
     assert_eq!((m.tiff, m.applied.description), (None, Kept));
     let (tiff, applied) = merged(&old("   "), &only_text(KeepIfPresent));
@@ -214,21 +258,30 @@ fn preserves_unknown_data_ifd1_and_offsets() {
     // A MakerNote-like blob addressing the block by absolute offset.
     let note = T(0x927C, 7, 40, (0..40).collect());
     let odd = T(0xC000, 0x99, 3, vec![1, 2, 3, 4]);
-    let ifd1 = [T(0x0103, 3, 1, vec![0, 6, 0, 0]), ascii(0x0131, "thumb writer 1.0")];
+    let ifd1 =
+        [T(0x0103, 3, 1, vec![0, 6, 0, 0]), ascii(0x0131, "thumb writer 1.0")];
     let old = block(vec![ascii(0x010F, "Maker"), odd], &[note], &[], &ifd1);
     let (tiff, _) = merged(&old, &full_meta(Overwrite));
     assert_eq!(tiff[..4], old[..4]);
-    assert_eq!(tiff[8..old.len()], old[8..], "original bytes are a verbatim prefix");
+    assert_eq!(
+        tiff[8..old.len()],
+        old[8..],
+        "original bytes are a verbatim prefix"
+    );
     let before = testutil::all_fields(&read(&old));
     let after = testutil::all_fields(&read(&tiff));
-    let pointer = |t: &Tag| matches!(*t, Tag::ExifIFDPointer | Tag::GPSInfoIFDPointer);
+    let pointer =
+        |t: &Tag| matches!(*t, Tag::ExifIFDPointer | Tag::GPSInfoIFDPointer);
     // kamadak-exif shows an unknown type by the offset of its entry,
     // which moves with IFD0; its raw entry is compared below instead.
     let unknown = |v: &str| v.starts_with("Unknown");
     for f in before.iter().filter(|f| !pointer(&f.0) && !unknown(&f.2)) {
         assert!(after.contains(f), "{f:?} lost");
     }
-    assert!(after.iter().any(|f| f.0 == Tag::Software && f.1 == 1), "ifd1 kept");
+    assert!(
+        after.iter().any(|f| f.0 == Tag::Software && f.1 == 1),
+        "ifd1 kept"
+    );
     let raw = Doc::parse(&tiff).unwrap();
     let kept = raw.ifd0.find(0xC000).unwrap();
     assert_eq!((kept.typ, kept.count, kept.value), (0x99, 3, [1, 2, 3, 4]));
@@ -236,7 +289,8 @@ fn preserves_unknown_data_ifd1_and_offsets() {
 
 #[test]
 fn little_endian_blocks_stay_little_endian() {
-    let base = merge(None, &Metadata { gps: None, ..full_meta(Overwrite) }).unwrap();
+    let base =
+        merge(None, &Metadata { gps: None, ..full_meta(Overwrite) }).unwrap();
     let base = base.tiff.unwrap();
     let (tiff, applied) = merged(&base, &full_meta(Overwrite));
     assert_eq!((applied.dates, applied.gps), (Kept, Written));
@@ -267,7 +321,8 @@ fn out_of_range_year_writes_no_dates() {
 
 #[test]
 fn malformed_blocks_are_errors() {
-    let good = block(vec![ascii(0x010F, "Maker")], &[ascii(0x9003, "x")], &[], &[]);
+    let good =
+        block(vec![ascii(0x010F, "Maker")], &[ascii(0x9003, "x")], &[], &[]);
     let mut cases: Vec<(&str, Vec<u8>)> = vec![
         ("empty", vec![]),
         ("garbage header", b"XX*\0\0\0\0\x08".to_vec()),
@@ -278,10 +333,14 @@ fn malformed_blocks_are_errors() {
     ];
     let self_loop = {
         let mut b = b"MM\0*\0\0\0\x08\0\x01".to_vec();
-        b.extend_from_slice(&[0x87, 0x69, 0, 4, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0]);
+        b.extend_from_slice(&[
+            0x87, 0x69, 0, 4, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0,
+        ]);
         b
     };
     cases.push(("exif ifd loops to ifd0", self_loop));
+    let next_loop = b"MM\0*\0\0\0\x08\0\0\0\0\0\x08".to_vec();
+    cases.push(("ifd0 next pointer loops", next_loop));
     let mut bad_value = good.clone();
     // The date's count now reaches far past the block.
     let pos = bad_value.windows(2).position(|w| w == [0x90, 0x03]).unwrap();
@@ -289,7 +348,10 @@ fn malformed_blocks_are_errors() {
     cases.push(("date value out of range", bad_value));
     for (name, bytes) in cases {
         let result = merge(Some(&bytes), &full_meta(Overwrite));
-        assert!(matches!(result, Err(EmbedError::Malformed(_))), "{name}: {result:?}");
+        assert!(
+            matches!(result, Err(EmbedError::Malformed(_))),
+            "{name}: {result:?}"
+        );
         assert!(check(&bytes).is_err(), "{name}");
     }
 }
@@ -297,14 +359,21 @@ fn malformed_blocks_are_errors() {
 #[test]
 fn mutated_blocks_never_panic() {
     let seeds = [
-        block(vec![ascii(0x010F, "M")], &[ascii(0x9003, "2019:05:05 10:00:00")], &[dms(2, [(1, 1); 3])], &[ascii(1, "x")]),
+        block(
+            vec![ascii(0x010F, "M")],
+            &[ascii(0x9003, "2019:05:05 10:00:00")],
+            &[dms(2, [(1, 1); 3])],
+            &[ascii(1, "x")],
+        ),
         merge(None, &full_meta(Overwrite)).unwrap().tiff.unwrap(),
     ];
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     for i in 0..4000 {
         let seed = &seeds[i % seeds.len()];
         let bytes = rng.mutate(seed);
-        if let Ok(Merged { tiff: Some(tiff), .. }) = merge(Some(&bytes), &full_meta(Overwrite)) {
+        if let Ok(Merged { tiff: Some(tiff), .. }) =
+            merge(Some(&bytes), &full_meta(Overwrite))
+        {
             check(&tiff).expect("a merged block is readable");
         }
     }

@@ -80,7 +80,11 @@ pub(crate) fn kamadak(bytes: &[u8]) -> ::exif::Exif {
 }
 
 /// Returns kamadak-exif's display value of `tag` in IFD `ifd` (0 or 1).
-pub(crate) fn field(exif: &::exif::Exif, tag: ::exif::Tag, ifd: u16) -> Option<String> {
+pub(crate) fn field(
+    exif: &::exif::Exif,
+    tag: ::exif::Tag,
+    ifd: u16,
+) -> Option<String> {
     let ifd = ::exif::In(ifd);
     exif.get_field(tag, ifd).map(|f| f.display_value().to_string())
 }
@@ -88,7 +92,9 @@ pub(crate) fn field(exif: &::exif::Exif, tag: ::exif::Tag, ifd: u16) -> Option<S
 /// Returns every field as (tag, ifd, debug value) for equality checks.
 /// UNDEFINED values are shown without the position kamadak-exif records,
 /// which moves with a rewritten IFD.
-pub(crate) fn all_fields(exif: &::exif::Exif) -> Vec<(::exif::Tag, u16, String)> {
+pub(crate) fn all_fields(
+    exif: &::exif::Exif,
+) -> Vec<(::exif::Tag, u16, String)> {
     let show = |v: &::exif::Value| match v {
         ::exif::Value::Undefined(bytes, _) => format!("Undefined({bytes:?})"),
         other => format!("{other:?}"),
@@ -115,7 +121,9 @@ fn assert_full_exif(exif: &::exif::Exif) {
     for tag in [Tag::DateTime, Tag::DateTimeOriginal, Tag::DateTimeDigitized] {
         assert_eq!(text(tag), "2021-01-04 18:08:30", "{tag}");
     }
-    for tag in [Tag::OffsetTime, Tag::OffsetTimeOriginal, Tag::OffsetTimeDigitized] {
+    for tag in
+        [Tag::OffsetTime, Tag::OffsetTimeOriginal, Tag::OffsetTimeDigitized]
+    {
         assert_eq!(text(tag), "\"-05:00\"", "{tag}");
     }
     assert_eq!(text(Tag::GPSLatitudeRef), "N");
@@ -129,7 +137,8 @@ fn assert_full_exif(exif: &::exif::Exif) {
 
 /// Returns `ImageDescription` decoded as UTF-8.
 pub(crate) fn description(exif: &::exif::Exif) -> Option<String> {
-    let f = exif.get_field(::exif::Tag::ImageDescription, ::exif::In::PRIMARY)?;
+    let f =
+        exif.get_field(::exif::Tag::ImageDescription, ::exif::In::PRIMARY)?;
     match &f.value {
         ::exif::Value::Ascii(parts) => {
             Some(String::from_utf8_lossy(parts.first()?).into_owned())
@@ -145,14 +154,19 @@ pub(crate) fn exiftool(path: &Path) -> Map<String, Value> {
         .args(["-j", "-n", "-G1", "-a", "-b"])
         .arg(path)
         .output()
-        .expect("exiftool must be installed (/usr/bin/exiftool) for these tests");
+        .expect(
+            "exiftool must be installed (/usr/bin/exiftool) for these tests",
+        );
     assert!(out.status.success(), "exiftool failed on {}", path.display());
-    let json: Value = serde_json::from_slice(&out.stdout).expect("exiftool json");
+    let json: Value =
+        serde_json::from_slice(&out.stdout).expect("exiftool json");
     match json {
-        Value::Array(mut items) if !items.is_empty() => match items.swap_remove(0) {
-            Value::Object(map) => map,
-            other => panic!("unexpected exiftool output {other}"),
-        },
+        Value::Array(mut items) if !items.is_empty() => {
+            match items.swap_remove(0) {
+                Value::Object(map) => map,
+                other => panic!("unexpected exiftool output {other}"),
+            }
+        }
         other => panic!("unexpected exiftool output {other}"),
     }
 }
@@ -177,6 +191,22 @@ pub(crate) fn ffmpeg(args: &[&str], name: &str) -> Vec<u8> {
         .expect("ffmpeg must be installed (/usr/bin/ffmpeg) for these tests");
     assert!(status.success(), "ffmpeg failed: {args:?}");
     std::fs::read(&path).expect("read ffmpeg output")
+}
+
+/// Decodes `bytes` to raw RGBA with ffmpeg (the image crate is built
+/// without WebP here); `ext` names the temp file.
+pub(crate) fn ffmpeg_rgba(bytes: &[u8], ext: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(format!("decode.{ext}"));
+    std::fs::write(&path, bytes).expect("write temp file");
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&path)
+        .args(["-f", "rawvideo", "-pix_fmt", "rgba", "-"])
+        .output()
+        .expect("ffmpeg must be installed (/usr/bin/ffmpeg) for these tests");
+    assert!(out.status.success() && !out.stdout.is_empty(), "ffmpeg decodes");
+    out.stdout
 }
 
 /// A xorshift64 generator: fixed seeds give reproducible mutations.

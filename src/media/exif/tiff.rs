@@ -121,7 +121,9 @@ pub(crate) struct Tiff<'a> {
 
 impl<'a> Tiff<'a> {
     /// Reads the 8-byte header; returns the block and IFD0's offset.
-    pub(crate) fn from_bytes(data: &'a [u8]) -> Result<(Tiff<'a>, u32), String> {
+    pub(crate) fn from_bytes(
+        data: &'a [u8],
+    ) -> Result<(Tiff<'a>, u32), String> {
         let order = match data.get(..4) {
             Some(b"II*\0") => Order::Little,
             Some(b"MM\0*") => Order::Big,

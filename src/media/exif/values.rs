@@ -152,7 +152,8 @@ mod tests {
 
     #[test]
     fn gps_entries_follow_spec() {
-        let gps = Gps { latitude: 40.5, longitude: -73.9, altitude: Some(12.3) };
+        let gps =
+            Gps { latitude: 40.5, longitude: -73.9, altitude: Some(12.3) };
         let e = gps_entries(&gps, Order::Big);
         let tags: Vec<u16> = e.iter().map(|x| x.tag).collect();
         assert_eq!(tags, [0, 1, 2, 3, 4, 5, 6]);

@@ -90,10 +90,12 @@ fn list_files(folder: &Folder, plan: &mut Plan) -> anyhow::Result<Vec<String>> {
     for entry in fs::read_dir(&folder.path).with_context(failed)? {
         let entry = entry.with_context(failed)?;
         // Symbolic links to files are followed, to folders not (§2.1).
+        // A dangling link is listed too, so that it fails visibly when
+        // read instead of vanishing from the report.
         let is_file = entry.file_type().is_ok_and(|t| {
             t.is_file()
                 || (t.is_symlink()
-                    && fs::metadata(entry.path()).is_ok_and(|m| m.is_file()))
+                    && !fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()))
         });
         match entry.file_name().into_string() {
             Ok(name) if is_file && !is_skipped_name(&name) => files.push(name),
@@ -208,6 +210,8 @@ fn match_media(
         };
         let sidecar = &mut sidecars[used[pos]];
         sidecar.is_matched = true;
+        let rel = &album.folder.rel;
+        log::debug!("{rel}/{file}: sidecar {} by rule {rule}", sidecar.file);
         match &sidecar.json {
             Ok(json) => plan.items.push(item(album, file, sidecar, json, rule)),
             // A sidecar that is not JSON leaves its media unmatched (§3.3).
