@@ -166,8 +166,8 @@ fn inflate_mp4(clip: &Path, dest: &Path, size: usize, seed: u8) {
     let mut out = Vec::with_capacity(size + bytes.len());
     let mut pos = 0;
     while pos + 8 <= bytes.len() {
-        let len =
-            u32::from_be_bytes(bytes[pos..pos + 4].try_into().expect("4")) as usize;
+        let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().expect("4"))
+            as usize;
         let kind = &bytes[pos + 4..pos + 8];
         let body = &bytes[pos..pos + len];
         if kind == b"mdat" {

@@ -30,13 +30,16 @@ pub(crate) fn is_ignored_name(name: &str) -> bool {
 /// Returns the exports under `dir`: immediate children that are folders
 /// (or symlinks to folders), not hidden or banned, and not `output` or a
 /// folder containing it, sorted by name in byte order.
-pub(crate) fn exports_in(dir: &Path, output: &Path) -> anyhow::Result<Vec<Export>> {
+pub(crate) fn exports_in(
+    dir: &Path,
+    output: &Path,
+) -> anyhow::Result<Vec<Export>> {
     let entries = std::fs::read_dir(dir)
         .with_context(|| format!("failed to read {}", dir.display()))?;
     let mut found = Vec::new();
     for entry in entries {
-        let entry =
-            entry.with_context(|| format!("failed to read {}", dir.display()))?;
+        let entry = entry
+            .with_context(|| format!("failed to read {}", dir.display()))?;
         let Ok(name) = entry.file_name().into_string() else {
             log::warn!("skipping non-UTF-8 folder name in {}", dir.display());
             continue;
@@ -153,7 +156,11 @@ mod tests {
             ("google-2025-01-01", "google", "unknown"),
             ("google-20250101", "google", "unknown"),
             ("google-", "google", "unknown"),
-            ("instagram-john-doe-smith-20250526", "instagram", "john-doe-smith"),
+            (
+                "instagram-john-doe-smith-20250526",
+                "instagram",
+                "john-doe-smith",
+            ),
             ("instagram-user_-2021-07-25", "instagram", "user_"),
             ("instagram-user_-20210725", "instagram", "user_"),
             ("instagram-jane", "instagram", "jane"),

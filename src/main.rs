@@ -65,13 +65,16 @@ fn run(config: &Config) -> ExitCode {
         }
     }
     engine::handle_interrupts();
-    let zones = time::Zones::new(config.timezone.clone());
+    let zones = zones(config);
     let jobs = engine::jobs(exports, &config.output, nested);
     let run = engine::Run { config, zones: &zones, console: &console };
     let parallel = if nested { config.parallel_exports } else { 1 };
     let outcomes = engine::run_all(&run, &jobs, parallel);
     let reports = if nested {
-        format!("{}/<export>/report.json (one per export)", config.output.display())
+        format!(
+            "{}/<export>/report.json (one per export)",
+            config.output.display()
+        )
     } else {
         format!("{}/report.json", config.output.display())
     };
@@ -82,6 +85,22 @@ fn run(config: &Config) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Returns the zone resolution of the run. `TZ` decides the machine zone;
+/// one set only in the `.env` file counts too (cli.md §3).
+fn zones(config: &Config) -> time::Zones {
+    let flag = config.timezone.clone();
+    let from_env =
+        config.env.get("TZ").filter(|_| std::env::var_os("TZ").is_none());
+    match from_env.map(jiff::tz::TimeZone::get) {
+        Some(Ok(machine)) => time::Zones::with_machine(flag, machine),
+        Some(Err(err)) => {
+            log::warn!("ignoring TZ from the .env file: {err}");
+            time::Zones::new(flag)
+        }
+        None => time::Zones::new(flag),
     }
 }
 
@@ -100,10 +119,17 @@ fn find_exports(
         }
     };
     if exports.is_empty() {
-        console.line(&format!("ERROR: No export folders found in: {}", dir.display()));
+        console.line(&format!(
+            "ERROR: No export folders found in: {}",
+            dir.display()
+        ));
         return None;
     }
-    let mut text = format!("Found {} export(s) to process in: {}\n", exports.len(), dir.display());
+    let mut text = format!(
+        "Found {} export(s) to process in: {}\n",
+        exports.len(),
+        dir.display()
+    );
     for export in &exports {
         text.push_str(&format!("  • {}\n", export.name));
     }

@@ -218,15 +218,10 @@ fn machine_name(tz: &TimeZone) -> String {
     }
 }
 
-/// Returns the IANA zone name at a position, looked up offline.
+/// Returns the IANA zone name and rules at a position, looked up offline.
 ///
 /// Positions in no land zone, and names the bundled tz database does not
 /// know, get the nautical zone of their longitude (metadata.md §2.3).
-pub(crate) fn zone_at(gps: &Gps) -> String {
-    lookup(gps).0
-}
-
-/// Returns the zone name and rules at a position.
 fn lookup(gps: &Gps) -> (String, TimeZone) {
     static FINDER: OnceLock<tzf_rs::DefaultFinder> = OnceLock::new();
     // Building the finder expands the boundary polygons (tens of
@@ -353,14 +348,14 @@ mod tests {
             let r = zones.resolve(&When::Instant(ts(instant)), Some(&pos));
             check(&r, local, offset, zone, "gps");
             assert_eq!(r.instant, ts(instant));
-            assert_eq!(zone_at(&pos), zone);
+            assert_eq!(lookup(&pos).0, zone);
         }
     }
 
     #[test]
     fn ocean_uses_nautical_zone() {
         let atlantic = gps(0.5, -30.0);
-        assert_eq!(zone_at(&atlantic), "Etc/GMT+2");
+        assert_eq!(lookup(&atlantic).0, "Etc/GMT+2");
         let r = with_flag().resolve(
             &When::Instant(ts("2021-01-01T12:00:00Z")),
             Some(&atlantic),

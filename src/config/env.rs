@@ -35,16 +35,6 @@ impl Env {
         self.vars.get(key).map(String::as_str)
     }
 
-    /// Returns boolean `key`, or `default` when it is unset or empty.
-    ///
-    /// `true`, `1`, `yes`, `on` and `false`, `0`, `no`, `off` are read
-    /// case-insensitively (cli.md §3). The variables in scope were
-    /// validated by `load`; any other unreadable value gives `default`.
-    pub(crate) fn flag(&self, key: &str, default: bool) -> bool {
-        let parsed = self.get(key).map(parse_bool);
-        parsed.and_then(Result::ok).flatten().unwrap_or(default)
-    }
-
     /// Returns `process` plus every `.env` entry whose name the process
     /// does not set; among file entries a later duplicate wins.
     fn merge(
@@ -232,19 +222,6 @@ mod tests {
     }
 
     #[test]
-    fn flag_falls_back_to_the_default() {
-        let env = Env::merge(
-            vars(&[("T", "yes"), ("F", "off"), ("E", ""), ("BAD", "x")]),
-            Vec::new(),
-        );
-        assert!(env.flag("T", false));
-        assert!(!env.flag("F", true));
-        assert!(env.flag("E", true) && !env.flag("E", false));
-        assert!(env.flag("UNSET", true) && !env.flag("UNSET", false));
-        assert!(env.flag("BAD", true));
-    }
-
-    #[test]
     fn integers_must_be_plain_and_in_range() {
         let cases = [
             ("1", Ok(Some(1))),
@@ -315,7 +292,7 @@ mod tests {
         std::fs::write(cwd.join("other.env"), "A=other\n").unwrap();
         let env = load(None, cwd, &none).unwrap();
         assert_eq!(env.get("A"), Some("default"));
-        assert!(env.flag("IMMICH_SKIP_HASH", false));
+        assert_eq!(env.get("IMMICH_SKIP_HASH"), Some("on"));
         let explicit = Path::new("other.env");
         let env = load(Some(explicit), cwd, &none).unwrap();
         assert_eq!(env.get("A"), Some("other"));

@@ -36,7 +36,11 @@ pub(crate) fn run(
         }
     };
     if total > 1 {
-        say(&format!("{RULE}\nEXPORT {}/{total}: {}\n{RULE}", index + 1, export.name));
+        say(&format!(
+            "{RULE}\nEXPORT {}/{total}: {}\n{RULE}",
+            index + 1,
+            export.name
+        ));
     }
     say(&format!("Analyzing: {}", export.path.display()));
     let detected = detect(run, export);
@@ -66,7 +70,10 @@ pub(crate) fn run(
 }
 
 /// Returns the detected platforms, filtered by `--processor`.
-fn detect(run: &Run, export: &crate::plan::Export) -> Vec<&'static dyn Platform> {
+fn detect(
+    run: &Run,
+    export: &crate::plan::Export,
+) -> Vec<&'static dyn Platform> {
     platform::registry()
         .into_iter()
         .filter(|p| run.config.processor.is_none_or(|want| want.id() == p.id()))
@@ -75,7 +82,12 @@ fn detect(run: &Run, export: &crate::plan::Export) -> Vec<&'static dyn Platform>
 }
 
 /// Handles an export that no platform matched.
-fn no_platform(run: &Run, job: &Job, outcome: &mut ExportOutcome, say: &dyn Fn(&str)) {
+fn no_platform(
+    run: &Run,
+    job: &Job,
+    outcome: &mut ExportOutcome,
+    say: &dyn Fn(&str),
+) {
     let path = job.export.path.display();
     if let Some(wanted) = run.config.processor {
         say(&format!("No {} exports found in: {path}", wanted.name()));
@@ -134,7 +146,10 @@ fn run_platforms(
         Ok(pool) => pool,
         Err(err) => {
             let msg = format!("failed to start worker threads: {err}");
-            return detected.iter().map(|p| ProcessorReport::could_not_run(*p, msg.clone())).collect();
+            return detected
+                .iter()
+                .map(|p| ProcessorReport::could_not_run(*p, msg.clone()))
+                .collect();
         }
     };
     let progress = run.console.progress(&job.export.name);
@@ -184,7 +199,9 @@ fn finish(
     }
     let settings = settings(run);
     let doc = report::export_json(&outcome, &settings, &job.out_root);
-    if let Err(err) = report::write_json(&job.out_root.join("report.json"), &doc) {
+    if let Err(err) =
+        report::write_json(&job.out_root.join("report.json"), &doc)
+    {
         run.console.line(&format!("ERROR: {err:#}"));
         outcome.error = Some(format!("{err:#}"));
     }

@@ -63,10 +63,7 @@ fn inspect(path: &Path) -> anyhow::Result<Inspected> {
         .unwrap_or_default();
     let ext = sniff::corrected_ext(&original, &head);
     let existing = read::existing(path, &ext);
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| Timestamp::try_from(t).ok());
+    let mtime = meta.modified().ok().and_then(|t| Timestamp::try_from(t).ok());
     Ok(Inspected { ext, size: meta.len(), existing, mtime })
 }
 

@@ -45,7 +45,10 @@ pub(crate) fn handle(
         let copied = if cx.dry_run {
             Ok(())
         } else {
-            copy_issue(&item.source, &issues.join("failed-matching/media").join(&name))
+            copy_issue(
+                &item.source,
+                &issues.join("failed-matching/media").join(&name),
+            )
         };
         report.unmatched(item, &format!("{}/{rel}", rules.folder), &copied);
         media_entries.push(media_entry(item, &rel, copied));
@@ -53,24 +56,34 @@ pub(crate) fn handle(
     let mut meta_entries = Vec::new();
     let mut taken = HashSet::new();
     for (n, orphan) in plan.orphans.iter().enumerate() {
-        let name = unique_name(&mut taken, &orphan_stem(orphan, n + 1), ".json");
+        let name =
+            unique_name(&mut taken, &orphan_stem(orphan, n + 1), ".json");
         let rel = format!("issues/failed-matching/metadata/{name}");
         let saved = if cx.dry_run {
             Ok(())
         } else {
-            save_orphan(orphan, &issues.join("failed-matching/metadata").join(&name))
+            save_orphan(
+                orphan,
+                &issues.join("failed-matching/metadata").join(&name),
+            )
         };
         report.orphan(orphan, &format!("{}/{rel}", rules.folder), &saved);
         meta_entries.push(orphan_entry(orphan, &rel, saved));
     }
     let failed = report.failed_processing();
-    if cx.dry_run || media_entries.len() + meta_entries.len() + failed.len() == 0 {
+    if cx.dry_run
+        || media_entries.len() + meta_entries.len() + failed.len() == 0
+    {
         return;
     }
-    let doc = failure_report(cx, report.name(), media_entries, meta_entries, failed);
+    let doc =
+        failure_report(cx, report.name(), media_entries, meta_entries, failed);
     let path = issues.join("failure-report.json");
     match report::write_json(&path, &doc) {
-        Ok(()) => report.set_failure_report(format!("{}/issues/failure-report.json", rules.folder)),
+        Ok(()) => report.set_failure_report(format!(
+            "{}/issues/failure-report.json",
+            rules.folder
+        )),
         Err(err) => log::error!("{err:#}"),
     }
 }
@@ -86,7 +99,9 @@ fn failure_report(
     let path_of = |v: &Value| v["file_path"].as_str().unwrap_or("").to_string();
     media.sort_by_key(path_of);
     metadata.sort_by(|a, b| {
-        let key = |v: &Value| v["context"]["metadata_filename"].as_str().unwrap_or("").to_string();
+        let key = |v: &Value| {
+            v["context"]["metadata_filename"].as_str().unwrap_or("").to_string()
+        };
         key(a).cmp(&key(b))
     });
     let matching = media.len() + metadata.len();
@@ -103,7 +118,11 @@ fn failure_report(
 }
 
 /// Returns the `orphaned_media` entry of an unmatched file.
-fn media_entry(item: &Unmatched, rel: &str, copied: Result<(), String>) -> Value {
+fn media_entry(
+    item: &Unmatched,
+    rel: &str,
+    copied: Result<(), String>,
+) -> Value {
     let mut context = item.context.clone();
     if let Ok(meta) = std::fs::metadata(&item.source) {
         context.insert("file_size".into(), json!(meta.len()));
@@ -116,7 +135,11 @@ fn media_entry(item: &Unmatched, rel: &str, copied: Result<(), String>) -> Value
 }
 
 /// Returns the `orphaned_metadata` entry of an orphan.
-fn orphan_entry(orphan: &Orphan, rel: &str, saved: Result<(), String>) -> Value {
+fn orphan_entry(
+    orphan: &Orphan,
+    rel: &str,
+    saved: Result<(), String>,
+) -> Value {
     let mut context: Map<String, Value> = orphan.context.clone();
     match saved {
         Ok(()) => context.insert("metadata_saved_to".into(), json!(rel)),
@@ -159,12 +182,22 @@ fn orphan_stem(orphan: &Orphan, position: usize) -> String {
         Some((stem, _)) if !stem.is_empty() => stem,
         _ => last,
     };
-    let clean: String = stem
-        .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .take(200)
-        .collect();
-    if clean.is_empty() { format!("orphaned_metadata_{position:04}") } else { clean }
+    let clean: String =
+        stem.chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(200)
+            .collect();
+    if clean.is_empty() {
+        format!("orphaned_metadata_{position:04}")
+    } else {
+        clean
+    }
 }
 
 /// Returns `<stem><ext>`, or `<stem>_<n><ext>` when already taken.
@@ -188,7 +221,9 @@ fn unique_name(taken: &mut HashSet<String>, name: &str, ext: &str) -> String {
 
 /// Returns the file name of a path as text.
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -63,7 +63,11 @@ pub(crate) struct Job {
 
 /// Returns the jobs: one export into `output` itself, or each found
 /// export into `output/<name>`.
-pub(crate) fn jobs(exports: Vec<Export>, output: &Path, nested: bool) -> Vec<Job> {
+pub(crate) fn jobs(
+    exports: Vec<Export>,
+    output: &Path,
+    nested: bool,
+) -> Vec<Job> {
     exports
         .into_iter()
         .map(|export| {
@@ -79,7 +83,11 @@ pub(crate) fn jobs(exports: Vec<Export>, output: &Path, nested: bool) -> Vec<Job
 
 /// Runs every job, `parallel` at a time, and returns their outcomes in
 /// job order (never completion order).
-pub(crate) fn run_all(run: &Run, jobs: &[Job], parallel: usize) -> Vec<ExportOutcome> {
+pub(crate) fn run_all(
+    run: &Run,
+    jobs: &[Job],
+    parallel: usize,
+) -> Vec<ExportOutcome> {
     let threads = parallel.clamp(1, jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<ExportOutcome>>> =

@@ -40,7 +40,12 @@ impl Allocator {
 
     /// Allocates with counter suffixes: `base`, then `base_<first>`,
     /// `base_<first + 1>`, … (styles A and B).
-    pub(crate) fn counter(&mut self, base: &str, ext: &str, first: u32) -> String {
+    pub(crate) fn counter(
+        &mut self,
+        base: &str,
+        ext: &str,
+        first: u32,
+    ) -> String {
         let plain = format!("{base}.{ext}");
         if self.take(&plain) {
             return plain;
@@ -60,7 +65,9 @@ impl Allocator {
         }
         let mut names = vec![String::new(); reqs.len()];
         for (base, mut members) in by_base {
-            members.sort_by(|&a, &b| order_key(&reqs[a]).cmp(&order_key(&reqs[b])));
+            members.sort_by(|&a, &b| {
+                order_key(&reqs[a]).cmp(&order_key(&reqs[b]))
+            });
             let numbers = number_day(reqs, &members);
             let single = numbers.iter().all(|&n| n == numbers[0]);
             for (&i, &n) in members.iter().zip(&numbers) {
@@ -75,7 +82,11 @@ impl Allocator {
                 } else {
                     // Another processor already holds this name in the
                     // shared folder; fall back to a counter.
-                    self.counter(&wanted[..wanted.len() - ext.len() - 1], ext, 1)
+                    self.counter(
+                        &wanted[..wanted.len() - ext.len() - 1],
+                        ext,
+                        1,
+                    )
                 };
             }
         }
@@ -93,26 +104,29 @@ fn order_key(req: &Request) -> (Option<i64>, &str, &str, &str, &str) {
 /// takes the first number of its group whose files lack its extension,
 /// else the next free number of the day.
 fn number_day(reqs: &[Request], members: &[usize]) -> Vec<u32> {
-    // Per group: numbers given, each with the extensions it holds.
-    let mut groups: BTreeMap<(Option<i64>, &str), Vec<(u32, Vec<&str>)>> =
-        BTreeMap::new();
+    // Per group (instant, title stem): the numbers given, each with the
+    // extensions it already holds.
+    type Slots<'a> = Vec<(u32, Vec<&'a str>)>;
+    let mut groups: BTreeMap<(Option<i64>, &str), Slots> = BTreeMap::new();
     let mut next = 1;
     let mut numbers = Vec::with_capacity(members.len());
     for &i in members {
         let req = &reqs[i];
-        let slots = groups.entry((req.instant, req.group.as_str())).or_default();
+        let slots =
+            groups.entry((req.instant, req.group.as_str())).or_default();
         let ext = req.ext.as_str();
-        let number = match slots.iter_mut().find(|(_, exts)| !exts.contains(&ext)) {
-            Some((n, exts)) => {
-                exts.push(ext);
-                *n
-            }
-            None => {
-                slots.push((next, vec![ext]));
-                next += 1;
-                next - 1
-            }
-        };
+        let number =
+            match slots.iter_mut().find(|(_, exts)| !exts.contains(&ext)) {
+                Some((n, exts)) => {
+                    exts.push(ext);
+                    *n
+                }
+                None => {
+                    slots.push((next, vec![ext]));
+                    next += 1;
+                    next - 1
+                }
+            };
         numbers.push(number);
     }
     numbers
@@ -180,13 +194,17 @@ mod tests {
         let names = Allocator::default().day_numbering(&reqs);
         let suffixes: Vec<&str> =
             names.iter().map(|n| &n[base.len()..]).collect();
-        assert_eq!(suffixes, ["_4.jpg", "_1.heic", "_1.mov", "_2.heic", "_3.jpg"]);
+        assert_eq!(
+            suffixes,
+            ["_4.jpg", "_1.heic", "_1.mov", "_2.heic", "_3.jpg"]
+        );
     }
 
     #[test]
     fn same_time_different_titles_are_separate_groups() {
         let base = "b";
-        let reqs = [req(base, "jpg", 1, "X", "X"), req(base, "jpg", 1, "Y", "Y")];
+        let reqs =
+            [req(base, "jpg", 1, "X", "X"), req(base, "jpg", 1, "Y", "Y")];
         let names = Allocator::default().day_numbering(&reqs);
         assert_eq!(names, ["b_1.jpg", "b_2.jpg"]);
     }

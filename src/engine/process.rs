@@ -53,10 +53,13 @@ struct Job {
     output: String,
     dest: PathBuf,
     meta: Metadata,
-    date: Option<(Resolved, &'static str)>,
-    gps: Option<(Gps, &'static str)>,
+    date: Option<Sourced<Resolved>>,
+    gps: Option<Sourced<Gps>>,
     mtime: Option<Timestamp>,
 }
+
+/// A value with the name of where it came from (`report.json` `source`).
+type Sourced<T> = (T, &'static str);
 
 /// Runs `plan` of `platform` and returns its report section.
 pub(crate) fn run(
@@ -94,7 +97,14 @@ pub(crate) fn run(
         cx.progress.phase(Phase::Write, jobs.len());
         let results = write_all(cx, &plan.items, &units, &jobs, &inspected);
         for (job, result) in jobs.iter().zip(results) {
-            record(&mut report, &plan.items, &units[job.unit], job, result, &inspected);
+            record(
+                &mut report,
+                &plan.items,
+                &units[job.unit],
+                job,
+                result,
+                &inspected,
+            );
         }
     }
     issues::handle(cx, &rules, &plan, &mut report);
@@ -200,7 +210,7 @@ fn resolve(
     zones: &Zones,
     unit: &Unit,
     info: &Inspected,
-) -> (Option<(Resolved, &'static str)>, Option<(Gps, &'static str)>) {
+) -> (Option<Sourced<Resolved>>, Option<Sourced<Gps>>) {
     let gps = match (info.existing.gps, unit.gps.filter(Gps::is_valid)) {
         (Some(own), _) => Some((own, "file")),
         (None, Some(platform)) => Some((platform, "platform")),
@@ -272,7 +282,8 @@ fn record(
     let primary = &items[unit.members[0]];
     match result {
         Ok(written) => {
-            let entry = written_entry(items, unit, job, Some(&written), inspected);
+            let entry =
+                written_entry(items, unit, job, Some(&written), inspected);
             report.written(primary, entry, &written);
             for &dup in &unit.members[1..] {
                 report.duplicate(&items[dup], primary, &job.output);
@@ -286,7 +297,12 @@ fn record(
         Err(err) => {
             report.failed(primary, "Write failed", &err, Some(&job.output));
             for &dup in &unit.members[1..] {
-                report.failed(&items[dup], "Write failed", &err, Some(&job.output));
+                report.failed(
+                    &items[dup],
+                    "Write failed",
+                    &err,
+                    Some(&job.output),
+                );
             }
         }
     }
@@ -339,33 +355,50 @@ fn written_entry(
     let primary = &items[unit.members[0]];
     let mut context = primary.context.clone();
     context.insert("albums".into(), json!(unit.context_albums));
+    // A favourite in any album is a favourite.
+    if unit.members.iter().any(|&i| items[i].favorite) {
+        context.insert("favorited".into(), json!(true));
+    }
     let mut entry = Map::new();
     entry.insert("output".into(), json!(job.output));
     if let Some(w) = written {
-        entry.insert("sidecar".into(), json!(w.sidecar.as_ref().map(|_| {
-            format!("{}.xmp", job.output)
-        })));
+        entry.insert(
+            "sidecar".into(),
+            json!(w
+                .sidecar
+                .as_ref()
+                .map(|_| { format!("{}.xmp", job.output) })),
+        );
         entry.insert("size".into(), json!(w.size));
         entry.insert("sha1".into(), json!(w.sha1));
     }
-    entry.insert("match".into(), json!({
-        "rule": primary.matched.rule,
-        "metadata": primary.matched.metadata,
-    }));
+    entry.insert(
+        "match".into(),
+        json!({
+            "rule": primary.matched.rule,
+            "metadata": primary.matched.metadata,
+        }),
+    );
     entry.insert("date".into(), date_json(job));
-    entry.insert("gps".into(), match &job.gps {
-        Some((g, source)) => json!({"latitude": g.latitude,
+    entry.insert(
+        "gps".into(),
+        match &job.gps {
+            Some((g, source)) => json!({"latitude": g.latitude,
             "longitude": g.longitude, "altitude": g.altitude,
             "source": source}),
-        None => Value::Null,
-    });
+            None => Value::Null,
+        },
+    );
     if let Some(w) = written {
-        entry.insert("metadata".into(), json!({
-            "route": w.route.as_str(),
-            "dates": w.applied.dates.as_str(),
-            "gps": w.applied.gps.as_str(),
-            "description": w.applied.description.as_str(),
-        }));
+        entry.insert(
+            "metadata".into(),
+            json!({
+                "route": w.route.as_str(),
+                "dates": w.applied.dates.as_str(),
+                "gps": w.applied.gps.as_str(),
+                "description": w.applied.description.as_str(),
+            }),
+        );
     }
     entry.insert("albums".into(), json!(unit.albums));
     entry.insert("context".into(), Value::Object(context));
@@ -375,7 +408,8 @@ fn written_entry(
         }).collect();
         entry.insert("occurrences".into(), json!(occurrences));
     }
-    let mut warnings: Vec<String> = written.map(|w| w.warnings.clone()).unwrap_or_default();
+    let mut warnings: Vec<String> =
+        written.map(|w| w.warnings.clone()).unwrap_or_default();
     if let Ok(info) = &inspected[unit.members[0]] {
         if info.ext != file_ext(&primary.source).to_lowercase() {
             warnings.push(format!("extension corrected to .{}", info.ext));
@@ -414,10 +448,14 @@ fn safe_name(name: &str) -> String {
 
 /// Returns a path's file stem as text.
 fn file_stem(path: &Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Returns a path's extension as found.
 fn file_ext(path: &Path) -> String {
-    path.extension().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    path.extension()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

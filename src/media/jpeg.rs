@@ -306,7 +306,7 @@ mod tests {
     use super::*;
     use crate::media::exif::roundtrip::assert_roundtrip;
     use crate::media::exif::testutil::{self, empty_meta, full_meta, XorShift};
-    use crate::media::model::DescriptionPolicy::Overwrite;
+    use crate::media::model::DescriptionPolicy::{KeepIfPresent, Overwrite};
     use crate::media::model::FieldOutcome;
 
     /// Embeds `meta` into `input` in memory.
@@ -390,6 +390,27 @@ mod tests {
     }
 
     #[test]
+    fn camera_values_are_kept_if_present() {
+        let input = sample("long_description.jpg");
+        let meta = full_meta(KeepIfPresent);
+        let (out, applied) = run(&input, &meta).unwrap();
+        assert_eq!(applied.description, FieldOutcome::Kept);
+        let text = |b: &[u8]| testutil::description(&testutil::kamadak(b));
+        assert!(text(&out).unwrap().starts_with("Operation Mountain Viper"));
+        assert_eq!(text(&out), text(&input));
+        let input = sample("Kodak_CX7530.jpg");
+        let (out, applied) = run(&input, &meta).unwrap();
+        assert_eq!(
+            (applied.gps, applied.dates),
+            (FieldOutcome::Kept, FieldOutcome::Kept)
+        );
+        let exif = testutil::kamadak(&out);
+        let lat = testutil::field(&exif, ::exif::Tag::GPSLatitudeRef, 0);
+        assert_eq!(lat.as_deref(), Some("S"));
+        assert_eq!(applied.description, FieldOutcome::Written);
+    }
+
+    #[test]
     fn new_exif_goes_after_app0() {
         let input = plain();
         let (out, applied) = run(&input, &full_meta(Overwrite)).unwrap();
@@ -469,9 +490,8 @@ mod tests {
         let mut meta = full_meta(Overwrite);
         meta.description = Some("x".repeat(MAX_TIFF));
         let err = run(&plain(), &meta).unwrap_err();
-        assert!(
-            matches!(err, EmbedError::Unsupported(ref w) if w == "exif block too large")
-        );
+        let EmbedError::Unsupported(why) = err else { panic!("{err}") };
+        assert_eq!(why, "exif block too large");
     }
 
     #[test]

@@ -13,8 +13,8 @@ pub(crate) enum Class {
 
 const IMAGE: &[&str] = &[
     "jpg", "jpeg", "png", "gif", "webp", "heic", "heif", "avif", "tif", "tiff",
-    "bmp", "mpo", "dng", "cr2", "cr3", "nef", "arw", "raf", "orf", "rw2", "pef",
-    "srw",
+    "bmp", "mpo", "dng", "cr2", "cr3", "nef", "arw", "raf", "orf", "rw2",
+    "pef", "srw",
 ];
 const VIDEO: &[&str] = &[
     "mp4", "mov", "m4v", "3gp", "avi", "webm", "mkv", "mts", "m2ts", "mpg",

@@ -9,6 +9,7 @@
 
 pub(crate) mod bmff;
 pub(crate) mod exif;
+pub(crate) mod heif;
 pub(crate) mod jpeg;
 pub(crate) mod kind;
 pub(crate) mod model;
@@ -27,8 +28,8 @@ use anyhow::Context;
 use jiff::Timestamp;
 
 use model::{Applied, EmbedError, Existing, FieldOutcome, Metadata};
-pub(crate) use store::{copy_plain, remove_stale_temps};
 pub(crate) use store::TempFile;
+pub(crate) use store::{copy_plain, remove_stale_temps};
 
 /// How the metadata of a written file was stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +77,7 @@ enum Container {
     Png,
     Webp,
     Bmff,
+    Heif,
 }
 
 impl Container {
@@ -87,6 +89,7 @@ impl Container {
             "png" => Some(Container::Png),
             "webp" => Some(Container::Webp),
             "mp4" | "mov" | "m4v" | "3gp" | "m4a" => Some(Container::Bmff),
+            "heic" | "heif" | "avif" => Some(Container::Heif),
             _ => None,
         }
     }
@@ -103,6 +106,7 @@ impl Container {
             Container::Png => png::embed(src, &mut out, meta),
             Container::Webp => webp::embed(src, &mut out, meta),
             Container::Bmff => bmff::embed(src, &mut out, meta),
+            Container::Heif => heif::embed(src, &mut out, meta),
         }
     }
 
@@ -112,6 +116,7 @@ impl Container {
             Container::Png => png::validate(file),
             Container::Webp => webp::validate(file),
             Container::Bmff => bmff::validate(file),
+            Container::Heif => heif::validate(file),
         }
     }
 }
@@ -143,9 +148,11 @@ pub(crate) fn write(
                 })
             }
         },
-        None => {
-            (copy_plain(src, dest)?, sidecar_applied(meta, existing), Route::Sidecar)
-        }
+        None => (
+            copy_plain(src, dest)?,
+            sidecar_applied(meta, existing),
+            Route::Sidecar,
+        ),
     };
     let (size, sha1) = (tmp.size(), tmp.sha1_hex());
     tmp.persist(dest, mtime)?;
@@ -279,9 +286,8 @@ fn remove_sidecar(dest: &Path) -> anyhow::Result<()> {
     match std::fs::remove_file(&path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => {
-            Err(e).with_context(|| format!("failed to remove {}", path.display()))
-        }
+        Err(e) => Err(e)
+            .with_context(|| format!("failed to remove {}", path.display())),
     }
 }
 

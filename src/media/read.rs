@@ -1,10 +1,12 @@
 //! Reading the metadata a file already carries (metadata.md §5).
 //!
-//! Images are read with kamadak-exif (JPEG, PNG, WebP, HEIF, TIFF), videos
-//! with our own box parser. A block that cannot be parsed counts as absent.
+//! Images are read with kamadak-exif (JPEG, PNG, WebP, HEIF, TIFF), GIFs
+//! from their embedded XMP packet, videos with our own box parser. A block
+//! that cannot be parsed counts as absent; formats without metadata memoria
+//! can read (MKV, WebM, AVI, audio) report nothing.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek};
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 use exif::{Exif, In, Tag, Value};
@@ -20,6 +22,8 @@ pub(crate) fn existing(path: &Path, ext: &str) -> Existing {
     let mut reader = BufReader::new(file);
     let result = match ext {
         "mp4" | "mov" | "m4v" | "3gp" | "m4a" => super::bmff::read(&mut reader),
+        "gif" => xmp_packet(&mut reader),
+        "mkv" | "webm" | "avi" => Ok(Existing::default()),
         _ => exif_existing(&mut reader),
     };
     result.unwrap_or_default()
@@ -43,12 +47,37 @@ pub(crate) fn exif_existing<R: BufRead + Seek>(
     })
 }
 
+/// Largest file searched for an embedded XMP packet; GIFs beyond it are
+/// treated as carrying none.
+const XMP_SCAN_LIMIT: u64 = 64 << 20;
+
+/// Reads the XMP packet a GIF carries in its application extension.
+fn xmp_packet<R: Read>(reader: &mut R) -> Result<Existing, String> {
+    let mut bytes = Vec::new();
+    reader
+        .take(XMP_SCAN_LIMIT)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    let Some(start) = find(&bytes, b"<x:xmpmeta") else {
+        return Ok(Existing::default());
+    };
+    let end = find(&bytes[start..], b"</x:xmpmeta>")
+        .map_or(bytes.len(), |n| start + n + b"</x:xmpmeta>".len());
+    let text = String::from_utf8_lossy(&bytes[start..end]);
+    Ok(super::xmp::read(&text))
+}
+
+/// Returns the position of `needle` in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
 /// Returns `DateTimeOriginal` with `OffsetTimeOriginal` when present.
 fn exif_date(exif: &Exif) -> Option<ExistingDate> {
     let text = ascii(exif, Tag::DateTimeOriginal)?;
     let local = parse_exif_datetime(&text)?;
-    let offset = ascii(exif, Tag::OffsetTimeOriginal)
-        .and_then(|o| parse_offset(&o));
+    let offset =
+        ascii(exif, Tag::OffsetTimeOriginal).and_then(|o| parse_offset(&o));
     Some(ExistingDate::Local { local, offset })
 }
 
@@ -102,7 +131,11 @@ fn dms(exif: &Exif, tag: Tag, ref_tag: Tag, negative: u8) -> Option<f64> {
     let part = |i: usize| parts.get(i).map(|r| r.to_f64()).unwrap_or(0.0);
     let value = part(0) + part(1) / 60.0 + part(2) / 3600.0;
     let sign = match exif.get_field(ref_tag, In::PRIMARY).map(|f| &f.value) {
-        Some(Value::Ascii(v)) if v.first().and_then(|s| s.first()) == Some(&negative) => -1.0,
+        Some(Value::Ascii(v))
+            if v.first().and_then(|s| s.first()) == Some(&negative) =>
+        {
+            -1.0
+        }
         _ => 1.0,
     };
     value.is_finite().then_some(sign * value)
@@ -128,6 +161,36 @@ mod tests {
         assert!(parse_exif_datetime("   ").is_none());
         assert!(parse_exif_datetime("2021:13:04 18:08:30").is_none());
         assert!(parse_exif_datetime("2021:01").is_none());
+    }
+
+    #[test]
+    fn gif_xmp_packet_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let gif = dir.path().join("a.gif");
+        let made = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-f", "lavfi", "-i", "color=red:s=8x8"])
+            .args(["-frames:v", "1"])
+            .arg(&gif)
+            .status()
+            .expect("ffmpeg is required by the tests (see .ci/run)");
+        assert!(made.success());
+        assert_eq!(existing(&gif, "gif"), Existing::default());
+        let tagged = std::process::Command::new("exiftool")
+            .args(["-q", "-overwrite_original"])
+            .args(["-XMP-dc:Description=Tea party"])
+            .args(["-XMP-exif:GPSLatitude=40.5 N"])
+            .args(["-XMP-exif:GPSLongitude=73.9 W"])
+            .args(["-XMP-exif:DateTimeOriginal=2021:01:04 18:08:30-05:00"])
+            .arg(&gif)
+            .status()
+            .expect("exiftool is required by the tests (see .ci/run)");
+        assert!(tagged.success());
+        let found = existing(&gif, "gif");
+        assert_eq!(found.description.as_deref(), Some("Tea party"));
+        let gps = found.gps.expect("position");
+        assert!((gps.latitude - 40.5).abs() < 1e-6);
+        assert!((gps.longitude + 73.9).abs() < 1e-6);
+        assert!(found.date.is_some());
     }
 
     #[test]

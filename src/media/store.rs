@@ -35,12 +35,17 @@ impl TempFile {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let dir = dest.parent().unwrap_or(Path::new("."));
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
+        let path = dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
         let file = File::create(&path)
             .with_context(|| format!("failed to create {}", path.display()))?;
         let out = Some(BufWriter::with_capacity(1 << 20, file));
-        Ok(TempFile { path, out, hasher: Sha1::new(), size: 0, persisted: false })
+        Ok(TempFile {
+            path,
+            out,
+            hasher: Sha1::new(),
+            size: 0,
+            persisted: false,
+        })
     }
 
     /// Returns the temporary path.
@@ -84,8 +89,9 @@ impl TempFile {
             .map_err(|e| e.into_error())
             .with_context(|| format!("failed to write {}", dest.display()))?;
         if let Some(at) = mtime {
-            set_file_times(&file, at)
-                .with_context(|| format!("failed to set times of {}", dest.display()))?;
+            set_file_times(&file, at).with_context(|| {
+                format!("failed to set times of {}", dest.display())
+            })?;
         }
         drop(file);
         std::fs::rename(&self.path, dest).with_context(|| {

@@ -143,7 +143,7 @@ fn check<R: Read + Seek>(src: &mut R) -> Result<(), EmbedError> {
         return Err(malformed("vp8x chunk is not first"));
     }
     let flags = match layout.chunks.first().filter(|c| &c.id == b"VP8X") {
-        Some(c) => read_vp8x(src, c)?[0],
+        Some(c) => read_vp8x(src, c)?.first().copied().unwrap_or(0),
         None => 0,
     };
     let exif = layout.chunks.iter().find(|c| &c.id == b"EXIF");
@@ -367,10 +367,11 @@ mod tests {
     use super::*;
     use crate::media::exif::roundtrip::assert_roundtrip;
     use crate::media::exif::testutil::{self, empty_meta, full_meta, XorShift};
+    use crate::media::exif::testutil::{
+        riff, riff_chunks as chunks, riff_ids as ids,
+    };
     use crate::media::model::DescriptionPolicy::{KeepIfPresent, Overwrite};
     use crate::media::model::FieldOutcome;
-
-    type Chunks = Vec<([u8; 4], Vec<u8>)>;
 
     /// Embeds `meta` into `input` in memory.
     fn run(
@@ -380,48 +381,6 @@ mod tests {
         let mut out = Vec::new();
         let applied = embed(&mut Cursor::new(input), &mut out, meta)?;
         Ok((out, applied))
-    }
-
-    /// Returns the chunks as (FourCC, data), parsed independently; also
-    /// asserts the RIFF size and pad bytes.
-    fn chunks(webp: &[u8]) -> Chunks {
-        let size = u32::from_le_bytes(webp[4..8].try_into().unwrap()) as usize;
-        assert_eq!(size + 8, webp.len(), "riff size");
-        let (mut pos, mut out) = (12, Vec::new());
-        while pos < webp.len() {
-            let len =
-                u32::from_le_bytes(webp[pos + 4..pos + 8].try_into().unwrap())
-                    as usize;
-            let id: [u8; 4] = webp[pos..pos + 4].try_into().unwrap();
-            out.push((id, webp[pos + 8..pos + 8 + len].to_vec()));
-            if len % 2 == 1 {
-                assert_eq!(webp[pos + 8 + len], 0, "pad byte");
-            }
-            pos += 8 + len + len % 2;
-        }
-        out
-    }
-
-    fn ids(webp: &[u8]) -> Vec<String> {
-        chunks(webp)
-            .iter()
-            .map(|c| String::from_utf8_lossy(&c.0).into_owned())
-            .collect()
-    }
-
-    /// Builds a WebP from (FourCC, data) chunks.
-    fn riff(list: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
-        let mut body = b"WEBP".to_vec();
-        for (id, data) in list {
-            body.extend_from_slice(id);
-            body.extend_from_slice(&(data.len() as u32).to_le_bytes());
-            body.extend_from_slice(data);
-            body.resize(body.len() + data.len() % 2, 0);
-        }
-        let mut out = b"RIFF".to_vec();
-        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        out.extend_from_slice(&body);
-        out
     }
 
     /// Encodes one ffmpeg lavfi source frame with libwebp.

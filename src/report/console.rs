@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{
+    MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle,
+};
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
 /// The bars every line must be printed around.
@@ -37,7 +39,8 @@ impl Log for Logger {
     fn enabled(&self, meta: &Metadata) -> bool {
         // Libraries are capped at warn.
         let ours = meta.target().starts_with("memoria");
-        meta.level() <= log::max_level() && (ours || meta.level() <= Level::Warn)
+        meta.level() <= log::max_level()
+            && (ours || meta.level() <= Level::Warn)
     }
 
     fn log(&self, record: &Record) {
@@ -45,7 +48,8 @@ impl Log for Logger {
             return;
         }
         let text = if VERBOSE.load(Ordering::Relaxed) {
-            let now = jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
+            let now =
+                jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
             format!("{now} {:<5} {}", record.level(), record.args())
         } else {
             let word = match record.level() {

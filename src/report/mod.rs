@@ -96,7 +96,10 @@ impl ProcessorReport {
     }
 
     /// Returns the record of a processor that could not run at all.
-    pub(crate) fn could_not_run(platform: &dyn Platform, error: String) -> Self {
+    pub(crate) fn could_not_run(
+        platform: &dyn Platform,
+        error: String,
+    ) -> Self {
         let mut report = ProcessorReport::new(platform, "");
         report.error = Some(error);
         report
@@ -178,12 +181,15 @@ impl ProcessorReport {
     }
 
     /// Records an input identical to an already planned primary.
-    pub(crate) fn duplicate(&mut self, item: &Item, primary: &Item, output: &str) {
+    pub(crate) fn duplicate(
+        &mut self,
+        item: &Item,
+        primary: &Item,
+        output: &str,
+    ) {
         self.counts.duplicate += 1;
-        self.plan_lines.push(format!(
-            "DUPLICATE  {} = {}",
-            item.input, primary.input
-        ));
+        self.plan_lines
+            .push(format!("DUPLICATE  {} = {}", item.input, primary.input));
         let mut extra = Map::new();
         extra.insert("duplicate_of".into(), json!(primary.input));
         extra.insert("output".into(), json!(output));
@@ -242,7 +248,10 @@ impl ProcessorReport {
         result: &Result<(), String>,
     ) {
         self.counts.orphaned_metadata += 1;
-        self.plan_lines.push(format!("ORPHAN     {}\n           -> {saved}", orphan.source));
+        self.plan_lines.push(format!(
+            "ORPHAN     {}\n           -> {saved}",
+            orphan.source
+        ));
         let saved_to = match result {
             Ok(()) => json!(saved),
             Err(e) => {

@@ -86,7 +86,11 @@ pub(crate) fn processor_line(p: &ProcessorReport, seconds: f64) -> String {
         parts.push(format!("{} duplicates", c.duplicate));
     }
     if c.unmatched > 0 {
-        parts.push(format!("{} unmatched ({}/issues/)", c.unmatched, p.folder()));
+        parts.push(format!(
+            "{} unmatched ({}/issues/)",
+            c.unmatched,
+            p.folder()
+        ));
     }
     if c.orphaned_metadata > 0 {
         parts.push(format!("{} orphaned metadata", c.orphaned_metadata));
@@ -116,7 +120,10 @@ pub(crate) fn export_summary(outcome: &ExportOutcome) -> String {
 }
 
 /// Returns the final summary of the run (cli.md §8.3).
-pub(crate) fn overall_summary(outcomes: &[ExportOutcome], reports: &str) -> String {
+pub(crate) fn overall_summary(
+    outcomes: &[ExportOutcome],
+    reports: &str,
+) -> String {
     let mut out = format!("{RULE}\nOVERALL SUMMARY\n{RULE}\n");
     let mut total = Counts::default();
     let mut ok = 0;

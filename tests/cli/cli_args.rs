@@ -7,14 +7,22 @@ fn missing_input_is_a_usage_error() {
     let env = TestEnv::new();
     let run = env.run(&["nowhere"]);
     run.expect_code(2);
-    assert!(run.stderr().contains("ERROR: Input directory does not exist:"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("ERROR: Input directory does not exist:"),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]
 fn no_input_at_all_is_a_usage_error() {
     let run = TestEnv::new().run(&[]);
     run.expect_code(2);
-    assert!(run.stderr().contains("either INPUT_DIR or --originals is required"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("either INPUT_DIR or --originals is required"),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]
@@ -30,7 +38,10 @@ fn list_processors_prints_the_registry() {
     run.expect_code(0);
     let out = run.stdout();
     assert!(out.starts_with("Available processors:\n\n"), "{out}");
-    assert!(out.contains("  • Google Photos                  (priority: 50)\n"), "{out}");
+    assert!(
+        out.contains("  • Google Photos                  (priority: 50)\n"),
+        "{out}"
+    );
     assert!(out.contains("Total: "), "{out}");
 }
 
@@ -59,7 +70,10 @@ fn version_and_help() {
     let env = TestEnv::new();
     let run = env.run(&["-V"]);
     run.expect_code(0);
-    assert_eq!(run.stdout().trim(), format!("memoria {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        run.stdout().trim(),
+        format!("memoria {}", env!("CARGO_PKG_VERSION"))
+    );
     let help = env.run(&["--help"]);
     help.expect_code(0);
     assert!(help.stdout().contains("Usage"));

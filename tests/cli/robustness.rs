@@ -21,7 +21,8 @@ fn corrupt_jpeg_is_copied_unchanged_with_an_xmp_sidecar() {
     env.json(&format!("{ALBUM}/corrupt.jpg.json"), &sidecar("corrupt.jpg"));
     env.write(&format!("{ALBUM}/good.jpg"), &jpeg(2));
     env.json(&format!("{ALBUM}/good.jpg.json"), &sidecar("good.jpg"));
-    let run = env.run(&["google-dan-20250101", "-o", "out", "--timezone", "UTC"]);
+    let run =
+        env.run(&["google-dan-20250101", "-o", "out", "--timezone", "UTC"]);
     run.expect_code(0);
     let out = env.path("out/photos/gphotos-dan-20200101_1.jpg");
     let corrupt_out = if std::fs::read(&out).unwrap() == bytes {
@@ -30,9 +31,17 @@ fn corrupt_jpeg_is_copied_unchanged_with_an_xmp_sidecar() {
         env.path("out/photos/gphotos-dan-20200101_2.jpg")
     };
     assert_eq!(std::fs::read(&corrupt_out).unwrap(), bytes, "bytes unchanged");
-    let xmp = std::fs::read_to_string(format!("{}.xmp", corrupt_out.display())).unwrap();
-    assert!(xmp.contains("exif:DateTimeOriginal=\"2020-01-01T12:00:00+00:00\""), "{xmp}");
-    assert!(run.stderr().contains("corrupt.jpg: metadata in sidecar"), "{}", run.stderr());
+    let xmp = std::fs::read_to_string(format!("{}.xmp", corrupt_out.display()))
+        .unwrap();
+    assert!(
+        xmp.contains("exif:DateTimeOriginal=\"2020-01-01T12:00:00+00:00\""),
+        "{xmp}"
+    );
+    assert!(
+        run.stderr().contains("corrupt.jpg: metadata in sidecar"),
+        "{}",
+        run.stderr()
+    );
     let report = env.read_json("out/report.json");
     let entry = report["files"]
         .as_array()
@@ -53,22 +62,36 @@ fn broken_sidecar_and_unreadable_file_are_reported_and_counted() {
     env.write(&format!("{ALBUM}/fine.jpg"), &jpeg(4));
     env.json(&format!("{ALBUM}/fine.jpg.json"), &sidecar("fine.jpg"));
     // A dangling link: listed like a file but unreadable.
-    std::os::unix::fs::symlink("/nonexistent/void.jpg", env.path(&format!("{ALBUM}/void.jpg")))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        "/nonexistent/void.jpg",
+        env.path(&format!("{ALBUM}/void.jpg")),
+    )
+    .unwrap();
     env.json(&format!("{ALBUM}/void.jpg.json"), &sidecar("void.jpg"));
-    let run = env.run(&["google-dan-20250101", "-o", "out", "--timezone", "UTC"]);
+    let run =
+        env.run(&["google-dan-20250101", "-o", "out", "--timezone", "UTC"]);
     run.expect_code(1);
-    assert!(env.path("out/photos/gphotos-dan-20200101.jpg").exists(), "the good file is written");
+    assert!(
+        env.path("out/photos/gphotos-dan-20200101.jpg").exists(),
+        "the good file is written"
+    );
     let report = env.read_json("out/report.json");
     assert_eq!(report["status"], "failed");
     let files = report["files"].as_array().unwrap();
     let fate = |name: &str| {
-        files.iter().find(|f| f["input"].as_str().unwrap().ends_with(name)).unwrap()["fate"].clone()
+        files
+            .iter()
+            .find(|f| f["input"].as_str().unwrap().ends_with(name))
+            .unwrap()["fate"]
+            .clone()
     };
     assert_eq!(fate("broken.jpg"), "unmatched");
     assert_eq!(fate("fine.jpg"), "written");
     let orphan = &report["orphaned_metadata"][0];
-    assert!(orphan["reason"].as_str().unwrap().starts_with("Invalid JSON"), "{orphan}");
+    assert!(
+        orphan["reason"].as_str().unwrap().starts_with("Invalid JSON"),
+        "{orphan}"
+    );
     assert!(run.stderr().contains("void.jpg"), "{}", run.stderr());
 }
 
@@ -76,11 +99,22 @@ fn broken_sidecar_and_unreadable_file_are_reported_and_counted() {
 fn one_failing_export_does_not_stop_the_others() {
     let env = TestEnv::new();
     env.write("exports/google-eve-20250101/Google Photos/A/a.jpg", &jpeg(5));
-    env.json("exports/google-eve-20250101/Google Photos/A/a.jpg.json", &sidecar("a.jpg"));
+    env.json(
+        "exports/google-eve-20250101/Google Photos/A/a.jpg.json",
+        &sidecar("a.jpg"),
+    );
     env.write("exports/random-stuff/readme.txt", b"nothing to see");
     let run = env.run(&["--originals", "exports", "-o", "lib"]);
     run.expect_code(1);
-    assert!(run.stderr().contains("No processors matched input directory"), "{}", run.stderr());
-    assert!(env.path("lib/google-eve-20250101/photos/gphotos-eve-20200101.jpg").exists());
-    assert!(run.stderr().contains("Total: 1 succeeded, 1 failed out of 2 export(s)"));
+    assert!(
+        run.stderr().contains("No processors matched input directory"),
+        "{}",
+        run.stderr()
+    );
+    assert!(env
+        .path("lib/google-eve-20250101/photos/gphotos-eve-20200101.jpg")
+        .exists());
+    assert!(run
+        .stderr()
+        .contains("Total: 1 succeeded, 1 failed out of 2 export(s)"));
 }

@@ -63,7 +63,11 @@ impl TestEnv {
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_file())
             .map(|e| {
-                e.path().strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/")
+                e.path()
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/")
             })
             .collect();
         out.sort();
@@ -71,13 +75,17 @@ impl TestEnv {
     }
 
     /// Returns a digest of every file under `<tmp>/<rel>` with its mtime.
-    pub fn snapshot(&self, rel: &str) -> BTreeMap<String, (Vec<u8>, std::time::SystemTime)> {
+    pub fn snapshot(
+        &self,
+        rel: &str,
+    ) -> BTreeMap<String, (Vec<u8>, std::time::SystemTime)> {
         self.tree(rel)
             .into_iter()
             .map(|name| {
                 let path = self.path(rel).join(&name);
                 let bytes = std::fs::read(&path).unwrap();
-                let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+                let mtime =
+                    std::fs::metadata(&path).unwrap().modified().unwrap();
                 (name, (bytes, mtime))
             })
             .collect()
@@ -138,7 +146,10 @@ pub fn png(seed: u8) -> Vec<u8> {
 pub fn require(tool: &str) -> &str {
     let found = Command::new(tool).arg("-ver").output().is_ok()
         || Command::new(tool).arg("-version").output().is_ok();
-    assert!(found, "{tool} is required by the tests (apt-get install it; see .ci/run)");
+    assert!(
+        found,
+        "{tool} is required by the tests (apt-get install it; see .ci/run)"
+    );
     tool
 }
 
@@ -190,22 +201,31 @@ pub fn exif_text(path: &Path, tag: exif::Tag) -> Option<String> {
         .ok()?;
     let field = exif.get_field(tag, exif::In::PRIMARY)?;
     match &field.value {
-        exif::Value::Ascii(v) => Some(String::from_utf8_lossy(v.first()?).into_owned()),
+        exif::Value::Ascii(v) => {
+            Some(String::from_utf8_lossy(v.first()?).into_owned())
+        }
         _ => None,
     }
 }
 
 /// Reads a signed decimal GPS coordinate with kamadak-exif.
-pub fn exif_coord(path: &Path, tag: exif::Tag, ref_tag: exif::Tag) -> Option<f64> {
+pub fn exif_coord(
+    path: &Path,
+    tag: exif::Tag,
+    ref_tag: exif::Tag,
+) -> Option<f64> {
     let file = std::fs::File::open(path).unwrap();
     let exif = exif::Reader::new()
         .read_from_container(&mut std::io::BufReader::new(file))
         .ok()?;
-    let exif::Value::Rational(v) = &exif.get_field(tag, exif::In::PRIMARY)?.value else {
+    let exif::Value::Rational(v) =
+        &exif.get_field(tag, exif::In::PRIMARY)?.value
+    else {
         return None;
     };
     let deg = v[0].to_f64() + v[1].to_f64() / 60.0 + v[2].to_f64() / 3600.0;
-    let r = exif.get_field(ref_tag, exif::In::PRIMARY)?.display_value().to_string();
+    let r =
+        exif.get_field(ref_tag, exif::In::PRIMARY)?.display_value().to_string();
     Some(if r.contains('S') || r.contains('W') { -deg } else { deg })
 }
 

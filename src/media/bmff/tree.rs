@@ -96,11 +96,6 @@ impl Node {
         }
     }
 
-    /// Returns true when the box was expanded into children.
-    pub(crate) fn is_tree(&self) -> bool {
-        matches!(self.body, Body::Tree { .. })
-    }
-
     /// Returns the first child of type `kind`.
     pub(crate) fn child(&self, kind: &FourCc) -> Option<&Node> {
         self.children().iter().find(|c| &c.kind == kind)

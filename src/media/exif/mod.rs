@@ -21,7 +21,8 @@ use self::build::{to_u32, Draft};
 use self::tiff::{types, Ifd, Order, RawEntry, Tiff};
 use self::values::NewEntry;
 use crate::media::model::{
-    Applied, DescriptionPolicy, EmbedError, FieldOutcome, Gps, Metadata, Stamp,
+    offset_text, Applied, DescriptionPolicy, EmbedError, FieldOutcome, Gps,
+    Metadata, Stamp,
 };
 
 /// IFD0 pointer to the Exif IFD.
@@ -332,7 +333,7 @@ impl Edits {
         let Some(date) = values::date_text(stamp) else {
             return Ok(FieldOutcome::None);
         };
-        let offset = values::offset_text(stamp.offset);
+        let offset = offset_text(stamp.offset);
         let (mut written, mut offsets) = (0, false);
         for (dir, tag, offset_tag) in DATES {
             if doc.has_text(doc.find(dir, tag), true)? {

@@ -1,8 +1,6 @@
-//! Encodes memoria's values as new EXIF entries: date and offset text,
+//! Encodes memoria's values as new EXIF entries: date text,
 //! descriptions and the GPS IFD, with the exact types and counts of
 //! metadata.md §6 "EXIF entries" and the rationals of §3.
-
-use jiff::tz::Offset;
 
 use super::tiff::{types, Order};
 use crate::media::model::{Gps, Stamp};
@@ -77,15 +75,6 @@ pub(crate) fn date_text(stamp: &Stamp) -> Option<String> {
     ))
 }
 
-/// Returns `+HH:MM` for `offset` (seconds dropped), as the Exif 2.31
-/// offset tags require (metadata.md §2.4).
-pub(crate) fn offset_text(offset: Offset) -> String {
-    let secs = offset.seconds();
-    let sign = if secs < 0 { '-' } else { '+' };
-    let abs = secs.unsigned_abs();
-    format!("{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
-}
-
 /// Returns the GPS IFD entries for `gps` (metadata.md §3, "EXIF GPS IFD"):
 /// version 2.3.0.0, refs, coordinates and, when non-zero, altitude.
 pub(crate) fn gps_entries(gps: &Gps, order: Order) -> Vec<NewEntry> {
@@ -125,6 +114,7 @@ fn dms(value: f64) -> [(u32, u32); 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jiff::tz::Offset;
 
     #[test]
     fn dms_matches_spec_example_and_carries() {
@@ -137,15 +127,11 @@ mod tests {
     }
 
     #[test]
-    fn texts_have_spec_lengths() {
+    fn date_text_has_spec_form() {
         let local = jiff::civil::date(2021, 1, 4).at(18, 8, 30, 0);
         let offset = Offset::from_seconds(-5 * 3600).unwrap();
         let stamp = Stamp { local, offset };
         assert_eq!(date_text(&stamp).unwrap(), "2021:01:04 18:08:30");
-        assert_eq!(offset_text(offset), "-05:00");
-        assert_eq!(offset_text(Offset::UTC), "+00:00");
-        let half = Offset::from_seconds(5 * 3600 + 45 * 60).unwrap();
-        assert_eq!(offset_text(half), "+05:45");
         let early = jiff::civil::date(-5, 1, 1).at(0, 0, 0, 0);
         assert_eq!(date_text(&Stamp { local: early, offset }), None);
     }

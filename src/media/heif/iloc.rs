@@ -67,7 +67,8 @@ struct Cursor<'a> {
 impl Cursor<'_> {
     fn take(&mut self, n: u8) -> Result<u64, String> {
         let n = usize::from(n);
-        let bytes = self.data.get(self.at..self.at + n).ok_or("iloc is truncated")?;
+        let bytes =
+            self.data.get(self.at..self.at + n).ok_or("iloc is truncated")?;
         self.at += n;
         Ok(bytes.iter().fold(0, |acc, &b| acc << 8 | u64::from(b)))
     }
@@ -158,7 +159,11 @@ impl Iloc {
 
     /// Points the single extent of item `id` at file offset `at`, through
     /// the extent offset or, when that field is absent, the base offset.
-    pub(super) fn set_position(&mut self, id: u32, at: u64) -> Result<(), String> {
+    pub(super) fn set_position(
+        &mut self,
+        id: u32,
+        at: u64,
+    ) -> Result<(), String> {
         let [offset_size, _, base_size, _] = self.sizes;
         let item = self.items.iter_mut().find(|i| i.id == id);
         let item = item.ok_or("item has no location")?;
@@ -223,18 +228,24 @@ fn shift_item(
 ) -> Result<(), String> {
     let [offset_size, _, base_size, _] = sizes;
     let base = item.base;
-    let moved: Vec<bool> =
-        item.extents.iter().map(|e| base.saturating_add(e.offset) >= old_end).collect();
+    let moved: Vec<bool> = item
+        .extents
+        .iter()
+        .map(|e| base.saturating_add(e.offset) >= old_end)
+        .collect();
     if !moved.contains(&true) {
         return Ok(());
     }
     let too_small = || "iloc field too small for shifted offset".to_string();
     if base_size > 0 && moved.iter().all(|&m| m) {
-        item.base = shifted(base, delta).filter(|&b| fits(base_size, b)).ok_or_else(too_small)?;
+        item.base = shifted(base, delta)
+            .filter(|&b| fits(base_size, b))
+            .ok_or_else(too_small)?;
         return Ok(());
     }
     for (extent, _) in item.extents.iter_mut().zip(moved).filter(|(_, m)| *m) {
-        let offset = shifted(extent.offset, delta).filter(|&o| fits(offset_size, o));
+        let offset =
+            shifted(extent.offset, delta).filter(|&o| fits(offset_size, o));
         extent.offset = offset.ok_or_else(too_small)?;
     }
     Ok(())
@@ -257,5 +268,7 @@ fn fits(size: u8, value: u64) -> bool {
 /// Appends the low `size` bytes of `value`, big-endian.
 fn put(out: &mut Vec<u8>, value: u64, size: u8) {
     let bytes = value.to_be_bytes();
-    out.extend_from_slice(bytes.get(8 - usize::from(size)..).unwrap_or_default());
+    out.extend_from_slice(
+        bytes.get(8 - usize::from(size)..).unwrap_or_default(),
+    );
 }

@@ -35,8 +35,8 @@ fn count_width(iinf: &[u8]) -> usize {
 
 /// Parses the entries of an `iinf` payload.
 ///
-/// Only `infe` versions 2 and 3 carry an item type; older entries are an
-/// error since the `Exif` item could not be recognized among them.
+/// Only `infe` versions 2 and 3 carry an item type; older entries get a
+/// blank type.
 pub(super) fn item_infos(iinf: &[u8]) -> Result<Vec<ItemInfo>, String> {
     let width = count_width(iinf);
     let count = match width {
@@ -45,7 +45,8 @@ pub(super) fn item_infos(iinf: &[u8]) -> Result<Vec<ItemInfo>, String> {
     };
     let count = count.ok_or("iinf is truncated")?;
     let rest = iinf.get(4 + width..).ok_or("iinf is truncated")?;
-    let (entries, _) = parse_children(rest).map_err(|e| format!("iinf: {e}"))?;
+    let (entries, _) =
+        parse_children(rest).map_err(|e| format!("iinf: {e}"))?;
     let infos: Vec<ItemInfo> = entries
         .iter()
         .filter(|e| &e.kind == b"infe")
@@ -57,13 +58,19 @@ pub(super) fn item_infos(iinf: &[u8]) -> Result<Vec<ItemInfo>, String> {
     Ok(infos)
 }
 
-/// Parses one `infe` payload of version 2 or 3.
+/// Parses one `infe` payload.
 fn parse_infe(infe: &[u8]) -> Result<ItemInfo, String> {
     let short = || "infe is truncated".to_string();
     let (id, kind_at) = match infe.first() {
         Some(2) => (be_u16(infe, 4).map(u32::from), 8),
         Some(3) => (be_u32(infe, 4), 10),
-        Some(v) => return Err(format!("infe version {v} has no item type")),
+        // Versions 0 and 1 predate item types; such an item is never the
+        // Exif item, so its type stays blank.
+        Some(0 | 1) => {
+            let id = be_u16(infe, 4).map(u32::from).ok_or_else(short)?;
+            return Ok(ItemInfo { id, kind: [0; 4] });
+        }
+        Some(v) => return Err(format!("infe version {v} is unknown")),
         None => return Err(short()),
     };
     let id = id.ok_or_else(short)?;
@@ -113,8 +120,13 @@ pub(super) fn add_cdsc(
     let iref = meta.iter_mut().find(|c| &c.kind == b"iref");
     let payload = iref.and_then(Node::payload_mut).ok_or("iref is not raw")?;
     let body = match payload.first() {
-        Some(0) if !wide => [(from as u16).to_be_bytes(), [0, 1], (to as u16).to_be_bytes()].concat(),
-        Some(1) => [&from.to_be_bytes()[..], &[0, 1], &to.to_be_bytes()].concat(),
+        Some(0) if !wide => {
+            [(from as u16).to_be_bytes(), [0, 1], (to as u16).to_be_bytes()]
+                .concat()
+        }
+        Some(1) => {
+            [&from.to_be_bytes()[..], &[0, 1], &to.to_be_bytes()].concat()
+        }
         _ => return Err("iref cannot hold the item ids".into()),
     };
     Node::raw(*b"cdsc", body).write_to(payload);

@@ -83,16 +83,8 @@ pub(crate) fn embed<R: Read + Seek, W: Write>(
         return Ok(merged.applied);
     };
     let payload = [prefix, &tiff].concat();
-    let id = match exif_item {
-        Some(item) => item.id,
-        None => heif.add_exif_item()?,
-    };
-    let meta_bytes = heif.place(id, payload.len() as u64, layout.len)?;
-    copy_range(src, out, 0, heif.top.start)?;
-    out.write_all(&meta_bytes)?;
-    copy_range(src, out, heif.top.end, layout.len)?;
-    out.write_all(&mdat_header(payload.len() as u64))?;
-    out.write_all(&payload)?;
+    let id = exif_item.map(|item| item.id);
+    heif.write(src, out, id, &payload, layout.len)?;
     Ok(merged.applied)
 }
 
@@ -123,7 +115,10 @@ pub(crate) fn validate<R: Read + Seek>(src: &mut R) -> Result<(), String> {
 
 impl Heif {
     /// Loads and parses the single top-level `meta` box.
-    fn load<R: Read + Seek>(src: &mut R, layout: &Layout) -> Result<Heif, EmbedError> {
+    fn load<R: Read + Seek>(
+        src: &mut R,
+        layout: &Layout,
+    ) -> Result<Heif, EmbedError> {
         let mut metas = layout.boxes.iter().filter(|b| &b.kind == b"meta");
         let top = *metas.next().ok_or_else(|| malformed("no meta box"))?;
         if metas.next().is_some() {
@@ -138,10 +133,14 @@ impl Heif {
         meta.expand(4).map_err(EmbedError::Malformed)?;
         let part = |kind: &[u8; 4]| {
             let node = meta.child(kind).and_then(Node::payload);
-            node.ok_or_else(|| malformed(&format!("meta has no {}", name(kind))))
+            node.ok_or_else(|| {
+                malformed(&format!("meta has no {}", name(kind)))
+            })
         };
-        let iloc = Iloc::parse(part(b"iloc")?).map_err(EmbedError::Malformed)?;
-        let infos = items::item_infos(part(b"iinf")?).map_err(EmbedError::Malformed)?;
+        let iloc =
+            Iloc::parse(part(b"iloc")?).map_err(EmbedError::Malformed)?;
+        let infos =
+            items::item_infos(part(b"iinf")?).map_err(EmbedError::Malformed)?;
         let primary = items::primary(part(b"pitm")?);
         let primary = primary.ok_or_else(|| malformed("pitm is unreadable"))?;
         Ok(Heif { meta, top, iloc, infos, primary })
@@ -163,11 +162,15 @@ impl Heif {
         if let Some(last) = layout.boxes.last() {
             let size = read_at(src, last.start, 4)?;
             if size == [0; 4] {
-                return Err(unsupported("last box runs to the end of the file"));
+                return Err(unsupported(
+                    "last box runs to the end of the file",
+                ));
             }
         }
         for item in &self.iloc.items {
             self.check_location(item)?;
+            // An extent past the end would point into the new mdat.
+            self.spans(item, layout.len)?;
         }
         Ok(())
     }
@@ -206,11 +209,16 @@ impl Heif {
 
     /// Returns where the extents of `item` lie, checked against the file
     /// length `len` and the `idat` box; items in other files give none.
-    fn spans(&self, item: &Location, len: u64) -> Result<Vec<Span>, EmbedError> {
+    fn spans(
+        &self,
+        item: &Location,
+        len: u64,
+    ) -> Result<Vec<Span>, EmbedError> {
         if item.data_ref != 0 {
             return Ok(Vec::new());
         }
-        let idat_len = self.meta.child(b"idat").and_then(Node::payload).map(<[u8]>::len);
+        let idat_len =
+            self.meta.child(b"idat").and_then(Node::payload).map(<[u8]>::len);
         let mut spans = Vec::new();
         for extent in &item.extents {
             let start = item.base.checked_add(extent.offset);
@@ -220,11 +228,15 @@ impl Heif {
             };
             let span = match (item.construction(), idat_len) {
                 (FILE_OFFSET, _) if end <= len => Span::File(start, end),
-                (FILE_OFFSET, _) => return Err(malformed("item extent past end of file")),
+                (FILE_OFFSET, _) => {
+                    return Err(malformed("item extent past end of file"))
+                }
                 (IDAT_OFFSET, Some(idat)) if end <= idat as u64 => {
                     Span::Idat(start as usize, end as usize)
                 }
-                (IDAT_OFFSET, _) => return Err(malformed("item extent past end of idat")),
+                (IDAT_OFFSET, _) => {
+                    return Err(malformed("item extent past end of idat"))
+                }
                 _ => continue,
             };
             spans.push(span);
@@ -245,15 +257,46 @@ impl Heif {
         if total > MAX_BOX {
             return Err(unsupported("item data too large"));
         }
-        let idat = self.meta.child(b"idat").and_then(Node::payload).unwrap_or_default();
+        let idat = self
+            .meta
+            .child(b"idat")
+            .and_then(Node::payload)
+            .unwrap_or_default();
         let mut data = Vec::new();
         for span in self.spans(item, len)? {
             match span {
-                Span::File(start, end) => data.extend(read_at(src, start, end - start)?),
-                Span::Idat(start, end) => data.extend_from_slice(idat.get(start..end).unwrap_or_default()),
+                Span::File(start, end) => {
+                    data.extend(read_at(src, start, end - start)?)
+                }
+                Span::Idat(start, end) => data.extend_from_slice(
+                    idat.get(start..end).unwrap_or_default(),
+                ),
             }
         }
         Ok(data)
+    }
+
+    /// Writes the file with `payload` as the data of `Exif` item `id`
+    /// (a new item when `None`) in a new `mdat` at the end.
+    fn write<R: Read + Seek, W: Write>(
+        &mut self,
+        src: &mut R,
+        out: &mut W,
+        id: Option<u32>,
+        payload: &[u8],
+        len: u64,
+    ) -> Result<(), EmbedError> {
+        let id = match id {
+            Some(id) => id,
+            None => self.add_exif_item()?,
+        };
+        let meta_bytes = self.place(id, payload.len() as u64, len)?;
+        copy_range(src, out, 0, self.top.start)?;
+        out.write_all(&meta_bytes)?;
+        copy_range(src, out, self.top.end, len)?;
+        out.write_all(&mdat_header(payload.len() as u64))?;
+        out.write_all(payload)?;
+        Ok(())
     }
 
     /// Adds item info, location placeholder and `cdsc` reference for a new
@@ -264,14 +307,17 @@ impl Heif {
         let id = max.unwrap_or(0).checked_add(1);
         let id = id.filter(|&id| self.iloc.fits_id(id));
         let id = id.ok_or_else(|| unsupported("no free item id"))?;
-        let children = self.meta.children_mut().ok_or_else(|| malformed("meta"))?;
+        let children =
+            self.meta.children_mut().ok_or_else(|| malformed("meta"))?;
         let iinf = children.iter_mut().find(|c| &c.kind == b"iinf");
         let iinf = iinf.ok_or_else(|| malformed("meta has no iinf"))?;
         items::add_exif_info(iinf, id).map_err(EmbedError::Unsupported)?;
-        items::add_cdsc(children, id, self.primary).map_err(EmbedError::Unsupported)?;
+        items::add_cdsc(children, id, self.primary)
+            .map_err(EmbedError::Unsupported)?;
         self.infos.push(ItemInfo { id, kind: *b"Exif" });
         let extents = vec![Extent { index: 0, offset: 0, length: 0 }];
-        let location = Location { id, method: 0, data_ref: 0, base: 0, extents };
+        let location =
+            Location { id, method: 0, data_ref: 0, base: 0, extents };
         self.iloc.items.push(location);
         Ok(id)
     }
@@ -279,9 +325,15 @@ impl Heif {
     /// Points item `id` at a new `mdat` appended to the file (payload of
     /// `length` bytes), shifts every in-file extent past `meta` by the
     /// size change of `meta`, and returns the new `meta` bytes.
-    fn place(&mut self, id: u32, length: u64, file_len: u64) -> Result<Vec<u8>, EmbedError> {
+    fn place(
+        &mut self,
+        id: u32,
+        length: u64,
+        file_len: u64,
+    ) -> Result<Vec<u8>, EmbedError> {
         let target = self.iloc.items.iter_mut().find(|i| i.id == id);
-        let target = target.ok_or_else(|| malformed("exif item has no location"))?;
+        let target =
+            target.ok_or_else(|| malformed("exif item has no location"))?;
         target.method &= !0x0F;
         target.data_ref = 0;
         target.base = 0;
@@ -305,7 +357,9 @@ impl Heif {
     /// Writes the encoded `iloc` back into `meta`.
     fn store_iloc(&mut self) -> Result<(), EmbedError> {
         let node = self.meta.child_mut(b"iloc");
-        let payload = node.and_then(Node::payload_mut).ok_or_else(|| malformed("iloc"))?;
+        let payload = node
+            .and_then(Node::payload_mut)
+            .ok_or_else(|| malformed("iloc"))?;
         *payload = self.iloc.encode();
         Ok(())
     }
@@ -314,11 +368,13 @@ impl Heif {
 /// Splits an `Exif` item payload into its prefix (offset field and what
 /// precedes the TIFF header) and the TIFF data, `None` when empty.
 fn split_exif(payload: &[u8]) -> Result<(&[u8], Option<&[u8]>), EmbedError> {
-    let head = payload.get(..4).ok_or_else(|| malformed("exif item too short"))?;
+    let head =
+        payload.get(..4).ok_or_else(|| malformed("exif item too short"))?;
     let offset = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
     let start = usize::try_from(offset).ok().and_then(|o| o.checked_add(4));
     let start = start.filter(|&s| s <= payload.len());
-    let start = start.ok_or_else(|| malformed("exif item offset past its data"))?;
+    let start =
+        start.ok_or_else(|| malformed("exif item offset past its data"))?;
     let (prefix, tiff) = payload.split_at(start);
     Ok((prefix, (!tiff.is_empty()).then_some(tiff)))
 }
@@ -327,12 +383,19 @@ fn split_exif(payload: &[u8]) -> Result<(&[u8], Option<&[u8]>), EmbedError> {
 fn mdat_header(length: u64) -> Vec<u8> {
     match u32::try_from(length + 8) {
         Ok(size) => [&size.to_be_bytes()[..], b"mdat"].concat(),
-        Err(_) => [&1u32.to_be_bytes()[..], b"mdat", &(length + 16).to_be_bytes()].concat(),
+        Err(_) => {
+            [&1u32.to_be_bytes()[..], b"mdat", &(length + 16).to_be_bytes()]
+                .concat()
+        }
     }
 }
 
 /// Reads `len` bytes at `start` of `src`.
-fn read_at<R: Read + Seek>(src: &mut R, start: u64, len: u64) -> Result<Vec<u8>, EmbedError> {
+fn read_at<R: Read + Seek>(
+    src: &mut R,
+    start: u64,
+    len: u64,
+) -> Result<Vec<u8>, EmbedError> {
     src.seek(SeekFrom::Start(start))?;
     let mut data = Vec::new();
     src.take(len).read_to_end(&mut data)?;

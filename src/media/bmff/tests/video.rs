@@ -36,8 +36,10 @@ fn check_full_round_trip(video: Video) -> Vec<u8> {
     assert_eq!(existing.date, Some(ExistingDate::Local { local, offset }));
     assert_eq!(existing.gps, Some(gps()));
     assert_eq!(existing.description.as_deref(), Some(TEXT));
+    let tags = fixtures::exiftool(&out, video.ext());
+    assert_eq!(tags.get("ExifTool:Warning"), None, "exiftool warns");
     assert_tags(
-        &fixtures::exiftool(&out, video.ext()),
+        &tags,
         &[
             ("QuickTime:CreateDate", json!("2021:01:04 23:08:30")),
             ("QuickTime:ModifyDate", json!("2021:01:04 23:08:30")),
@@ -242,4 +244,26 @@ fn co64_files_round_trip() {
         assert_media_intact(&plain, &out, "mp4");
         assert_eq!(read_bytes(&out).unwrap().gps, Some(gps()));
     }
+}
+
+#[test]
+fn new_keys_join_an_existing_keys_box() {
+    let src = fixtures::video(Video::Mov);
+    let dated = Metadata { date: Some(stamp()), ..empty_meta() };
+    let (first, _) = embed_bytes(&src, &dated).unwrap();
+    let placed = Metadata { gps: Some(gps()), ..empty_meta() };
+    let (out, done) = embed_bytes(&first, &placed).unwrap();
+    assert_eq!(done, applied(Nothing, Written, Nothing));
+    assert_eq!(out.windows(4).filter(|w| w == b"keys").count(), 1);
+    let existing = read_bytes(&out).unwrap();
+    assert_eq!(existing.gps, Some(gps()));
+    assert!(matches!(existing.date, Some(ExistingDate::Local { .. })));
+    assert_media_intact(&src, &out, "mov");
+    assert_tags(
+        &fixtures::exiftool(&out, "mov"),
+        &[
+            ("Keys:CreationDate", json!("2021:01:04 18:08:30-05:00")),
+            ("Keys:GPSCoordinates", json!("40.5 -73.9 12.3")),
+        ],
+    );
 }
