@@ -2,7 +2,8 @@
 //! copies of the same files, measured in the same run.
 //!
 //! Run with `cargo bench --bench takeout` (add `-- --quick` for a smaller
-//! tree). It prints wall times, their ratio and memoria's peak RSS.
+//! tree, `-- --keep DIR` to generate into DIR and leave it for profiling).
+//! It prints wall times, their ratio and memoria's peak RSS.
 //! Sizes: 300 twelve-megapixel JPEGs and four 50 MB videos (quick: 40 and
 //! one), then one 200 MB video alone against `std::fs::copy`.
 
@@ -11,10 +12,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let keep = args.iter().position(|a| a == "--keep").map(|i| &args[i + 1]);
     let (photos, videos) = if quick { (40, 1) } else { (300, 4) };
     let dir = tempfile::tempdir().expect("temp dir");
-    let root = dir.path();
+    let root = keep.map_or(dir.path(), Path::new);
     println!("generating {photos} 12 MP JPEGs and {videos} 50 MB videos …");
     let album = root.join("exports/google-bench-20250101/Google Photos/Album");
     let year = album.with_file_name("Photos from 2020");
@@ -41,23 +44,73 @@ fn main() {
     }
 
     let exports = root.join("exports");
-    let copy = time(|| {
-        run(Command::new("cp").arg("-r").arg(&exports).arg(root.join("copy")))
-    });
-    let (memoria, rss) = measure_memoria(&exports, &root.join("library"));
+    let copy_to = root.join("copy");
+    let library = root.join("library");
+    let (memoria, copy, rss) = alternate(
+        || {
+            time(|| {
+                run(Command::new("cp").arg("-r").arg(&exports).arg(&copy_to))
+            })
+        },
+        &copy_to,
+        &exports,
+        &library,
+    );
     report("takeout", memoria, copy, rss);
 
     let single = root.join("single/google-bench-20250101/Google Photos/Album");
     std::fs::create_dir_all(&single).expect("folder");
     inflate_mp4(&clip, &single.join("big.mp4"), 200 << 20, 9);
     sidecar(&single, "big.mp4", 1_600_200_000);
-    let copy = time(|| {
-        std::fs::copy(single.join("big.mp4"), root.join("big-copy.mp4"))
-            .expect("copy");
-    });
-    let (memoria, rss) =
-        measure_memoria(&root.join("single"), &root.join("single-out"));
+    let big_copy = root.join("big-copy.mp4");
+    let (memoria, copy, rss) = alternate(
+        || {
+            time(|| {
+                std::fs::copy(single.join("big.mp4"), &big_copy).expect("copy");
+            })
+        },
+        &big_copy,
+        &root.join("single"),
+        &root.join("single-out"),
+    );
     report("200 MB MP4", memoria, copy, rss);
+}
+
+/// Rounds of (copy, memoria); the medians count.
+const ROUNDS: usize = 5;
+
+/// Runs the copy and memoria alternately [`ROUNDS`] times, each into a
+/// fresh destination after flushing earlier output to disk (`sync`, not
+/// timed) so that neither side pays for the other's write-back. Returns
+/// the median times of memoria and the copy and memoria's largest RSS.
+fn alternate(
+    mut copy: impl FnMut() -> Duration,
+    copy_out: &Path,
+    exports: &Path,
+    out: &Path,
+) -> (Duration, Duration, u64) {
+    let (mut ours, mut theirs, mut peak) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..ROUNDS {
+        clear(copy_out);
+        theirs.push(copy());
+        clear(out);
+        let (took, rss) = measure_memoria(exports, out);
+        ours.push(took);
+        peak = peak.max(rss);
+    }
+    (median(ours), median(theirs), peak)
+}
+
+/// Removes `path` (file or folder) and flushes pending writes.
+fn clear(path: &Path) {
+    let _ = std::fs::remove_dir_all(path);
+    let _ = std::fs::remove_file(path);
+    run(&mut Command::new("sync"));
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
 }
 
 /// Runs memoria on `exports` and returns its wall time and peak RSS (kB).

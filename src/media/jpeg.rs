@@ -252,6 +252,20 @@ fn classify<R: Read + Seek>(
 }
 
 /// Returns the TIFF block of an EXIF segment (payload minus signature).
+/// Returns the TIFF block of the file's EXIF APP1 segment, if it has one.
+///
+/// Only the segments before SOS are read, so a file without EXIF costs a
+/// few small reads instead of a scan of its image data.
+pub(crate) fn exif_block<R: Read + Seek>(
+    src: &mut R,
+) -> Result<Option<Vec<u8>>, EmbedError> {
+    let layout = Layout::scan(src)?;
+    match layout.segments.iter().find(|s| s.kind == Kind::Exif) {
+        Some(seg) => read_tiff(src, seg).map(Some),
+        None => Ok(None),
+    }
+}
+
 fn read_tiff<R: Read + Seek>(
     src: &mut R,
     seg: &Segment,
@@ -273,24 +287,24 @@ fn write_app1<W: Write>(out: &mut W, tiff: &[u8]) -> Result<(), EmbedError> {
     Ok(())
 }
 
-/// Returns true when an EOI marker (FF D9) follows offset `from`. Inside
-/// entropy-coded data 0xFF is always stuffed (FF 00) or a restart marker,
-/// so the first FF D9 is the EOI (ITU T.81 F.1.2.3).
+/// Returns true when an EOI marker follows `from`. The search runs
+/// backwards from the end of the file, where EOI (or the EOI of a trailing
+/// image) sits, so a valid file is confirmed without reading its whole
+/// scan data; chunks overlap by one byte so no marker is split.
 fn has_eoi<R: Read + Seek>(src: &mut R, from: u64) -> Result<bool, EmbedError> {
-    src.seek(std::io::SeekFrom::Start(from))?;
-    let mut buf = vec![0; 64 * 1024];
-    let mut last = 0;
-    loop {
-        let n = src.read(&mut buf)?;
-        let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
-            return Ok(false);
-        };
-        let joined = chunk.windows(2).any(|w| w == [0xFF, EOI]);
-        if joined || (last == 0xFF && chunk.first() == Some(&EOI)) {
+    const CHUNK: u64 = 64 * 1024;
+    let mut end = stream::len(src)?;
+    let mut buf = vec![0; CHUNK as usize];
+    while end > from + 1 {
+        let start = end.saturating_sub(CHUNK).max(from);
+        let chunk = buf.get_mut(..(end - start) as usize).unwrap_or_default();
+        stream::read_at(src, start, chunk, "jpeg scan data")?;
+        if chunk.windows(2).any(|w| w == [0xFF, EOI]) {
             return Ok(true);
         }
-        last = chunk.last().copied().unwrap_or(0);
+        end = start + 1;
     }
+    Ok(false)
 }
 
 /// Returns a structural error naming `why`.

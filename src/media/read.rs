@@ -22,11 +22,24 @@ pub(crate) fn existing(path: &Path, ext: &str) -> Existing {
     let mut reader = BufReader::new(file);
     let result = match ext {
         "mp4" | "mov" | "m4v" | "3gp" | "m4a" => super::bmff::read(&mut reader),
+        "jpg" => jpeg_existing(&mut reader),
         "gif" => xmp_packet(&mut reader),
         "mkv" | "webm" | "avi" => Ok(Existing::default()),
         _ => exif_existing(&mut reader),
     };
     result.unwrap_or_default()
+}
+
+/// Reads a JPEG's EXIF block with our segment scanner and kamadak-exif's
+/// TIFF parser: kamadak-exif's own JPEG reader scans the whole image data
+/// of a file without EXIF, which made inspection cost a full read.
+fn jpeg_existing<R: Read + Seek>(reader: &mut R) -> Result<Existing, String> {
+    let tiff = super::jpeg::exif_block(reader).map_err(|e| e.to_string())?;
+    let Some(tiff) = tiff else { return Ok(Existing::default()) };
+    match exif::Reader::new().read_raw(tiff) {
+        Ok(exif) => Ok(from_exif(&exif)),
+        Err(err) => Err(err.to_string()),
+    }
 }
 
 /// Reads date, position and description from the EXIF block of an image
@@ -39,12 +52,17 @@ pub(crate) fn exif_existing<R: BufRead + Seek>(
         Err(exif::Error::NotFound(_)) => return Ok(Existing::default()),
         Err(err) => return Err(err.to_string()),
     };
-    Ok(Existing {
-        date: exif_date(&exif),
-        gps: exif_gps(&exif),
-        description: ascii(&exif, Tag::ImageDescription)
+    Ok(from_exif(&exif))
+}
+
+/// Returns what a parsed EXIF block says.
+fn from_exif(exif: &Exif) -> Existing {
+    Existing {
+        date: exif_date(exif),
+        gps: exif_gps(exif),
+        description: ascii(exif, Tag::ImageDescription)
             .filter(|text| !text.is_empty()),
-    })
+    }
 }
 
 /// Largest file searched for an embedded XMP packet; GIFs beyond it are

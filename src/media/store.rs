@@ -38,7 +38,7 @@ impl TempFile {
         let path = dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
         let file = File::create(&path)
             .with_context(|| format!("failed to create {}", path.display()))?;
-        let out = Some(BufWriter::with_capacity(1 << 20, file));
+        let out = Some(BufWriter::with_capacity(64 << 10, file));
         Ok(TempFile {
             path,
             out,
