@@ -65,6 +65,7 @@ fn run(config: &Config) -> ExitCode {
         }
     }
     engine::handle_interrupts();
+    std::thread::spawn(time::warm_up);
     let zones = zones(config);
     let jobs = engine::jobs(exports, &config.output, nested);
     let run = engine::Run { config, zones: &zones, console: &console };

@@ -78,6 +78,10 @@ pub(crate) struct Item {
     pub(crate) gps: Option<Gps>,
     /// Description text built by the platform's rules.
     pub(crate) description: Option<String>,
+    /// The user's own caption, when the metadata has one. Among identical
+    /// files, the description of the first occurrence with a caption wins
+    /// over a primary without one (platforms.md §3.5).
+    pub(crate) caption: Option<String>,
     /// Output name prefix before the date token (`gphotos-john.doe`).
     pub(crate) prefix: String,
     /// Day-numbering group key (Google Photos: the stem of the sidecar

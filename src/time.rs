@@ -218,16 +218,26 @@ fn machine_name(tz: &TimeZone) -> String {
     }
 }
 
+/// Returns the zone boundary finder. Building it expands the boundary
+/// polygons (tens of milliseconds), so it is done once per run.
+fn finder() -> &'static tzf_rs::DefaultFinder {
+    static FINDER: OnceLock<tzf_rs::DefaultFinder> = OnceLock::new();
+    FINDER.get_or_init(tzf_rs::DefaultFinder::new)
+}
+
+/// Builds the zone finder ahead of its first use; the engine calls it on a
+/// spare thread at start-up so that the first item with a position does
+/// not wait for it.
+pub(crate) fn warm_up() {
+    finder();
+}
+
 /// Returns the IANA zone name and rules at a position, looked up offline.
 ///
 /// Positions in no land zone, and names the bundled tz database does not
 /// know, get the nautical zone of their longitude (metadata.md §2.3).
 fn lookup(gps: &Gps) -> (String, TimeZone) {
-    static FINDER: OnceLock<tzf_rs::DefaultFinder> = OnceLock::new();
-    // Building the finder expands the boundary polygons (tens of
-    // milliseconds), so it is done once, on first use.
-    let finder = FINDER.get_or_init(tzf_rs::DefaultFinder::new);
-    let name = finder.get_tz_name(gps.longitude, gps.latitude);
+    let name = finder().get_tz_name(gps.longitude, gps.latitude);
     if !name.is_empty() {
         if let Ok(tz) = TimeZone::get(name) {
             return (name.to_string(), tz);

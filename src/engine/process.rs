@@ -122,7 +122,8 @@ fn merge(items: &[Item], members: Vec<usize>) -> Unit {
     };
     let capture = pick(&|i| i.capture.is_some()).and_then(|i| items[i].capture);
     let gps = pick(&|i| i.gps.is_some()).and_then(|i| items[i].gps);
-    let description = pick(&|i| i.description.is_some())
+    let description = pick(&|i| i.caption.is_some())
+        .or_else(|| pick(&|i| i.description.is_some()))
         .and_then(|i| items[i].description.clone());
     let mut albums = Vec::new();
     let mut context_albums = Vec::new();

@@ -429,3 +429,34 @@ fn oversubscription_warning_follows_the_formula() {
     );
     assert!(run.stderr().contains(&suggestion), "{}", run.stderr());
 }
+
+#[test]
+fn a_duplicate_lends_its_caption_and_position_to_the_primary() {
+    let env = TestEnv::new();
+    let root = "google-fay-20250101/Google Photos";
+    env.write(&format!("{root}/A/x.jpg"), &jpeg(7));
+    env.json(
+        &format!("{root}/A/x.jpg.json"),
+        &sidecar("x.jpg", NY_TIME, None, ""),
+    );
+    env.write(&format!("{root}/B/x.jpg"), &jpeg(7));
+    env.json(
+        &format!("{root}/B/x.jpg.json"),
+        &sidecar("x.jpg", NY_TIME, Some((40.7128, -74.006)), "Found it"),
+    );
+    env.run(&["google-fay-20250101", "-o", "out"]).expect_code(0);
+    assert_eq!(env.tree("out/photos"), ["gphotos-fay-20210101.jpg"]);
+    let out = env.path("out/photos/gphotos-fay-20210101.jpg");
+    assert_eq!(
+        exif_text(&out, exif::Tag::ImageDescription).as_deref(),
+        Some("Source: Google Photos/fay\nCaption: \"Found it\"")
+    );
+    let lat =
+        exif_coord(&out, exif::Tag::GPSLatitude, exif::Tag::GPSLatitudeRef);
+    assert!((lat.unwrap() - 40.7128).abs() < 1e-5);
+    let report = env.read_json("out/report.json");
+    assert_eq!(report["processors"][0]["username"], "fay");
+    assert_eq!(report["files"][0]["fate"], "written");
+    assert_eq!(report["files"][0]["input"], "Google Photos/A/x.jpg");
+    assert_eq!(report["files"][1]["fate"], "duplicate");
+}

@@ -236,6 +236,7 @@ fn item(
         capture: sidecar::capture(json),
         gps: sidecar::gps(json),
         description: Some(sidecar::description(album.user, json)),
+        caption: sidecar::caption(json),
         prefix: format!("gphotos-{}", album.user),
         group: sidecar::stem(title).to_string(),
         album: album.title.clone(),

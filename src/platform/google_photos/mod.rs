@@ -57,7 +57,7 @@ impl Platform for GooglePhotos {
             format!("no Google Photos folder in {}", export.path.display())
         })?;
         let user = discover::username(&export.name, "google");
-        let mut plan = Plan::default();
+        let mut plan = Plan { username: user.clone(), ..Plan::default() };
         for folder in locate::albums(&root)? {
             album::plan_album(&folder, &user, &mut plan);
         }

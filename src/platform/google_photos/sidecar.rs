@@ -96,11 +96,16 @@ pub(super) fn gps(json: &Value) -> Option<Gps> {
 /// caption line when the sidecar description is not blank.
 pub(super) fn description(user: &str, json: &Value) -> String {
     let mut text = format!("Source: Google Photos/{user}");
-    let caption = json.get("description").and_then(Value::as_str);
-    if let Some(caption) = caption.map(str::trim).filter(|c| !c.is_empty()) {
+    if let Some(caption) = caption(json) {
         text.push_str(&format!("\nCaption: \"{caption}\""));
     }
     text
+}
+
+/// Returns the sidecar description, trimmed, when it is not blank.
+pub(super) fn caption(json: &Value) -> Option<String> {
+    let text = json.get("description").and_then(Value::as_str)?.trim();
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 /// Returns whether the sidecar marks the item as a favourite.
