@@ -7,8 +7,8 @@
 
 use std::io::{Read, Seek, Write};
 
-use crate::media::exif::{self, stream};
 use crate::media::model::{Applied, EmbedError, Metadata};
+use crate::media::{exif, stream};
 
 /// Start of image.
 const SOI: u8 = 0xD8;
@@ -114,10 +114,10 @@ fn check<R: Read + Seek>(src: &mut R) -> Result<(), EmbedError> {
     let scan_at =
         layout.sos + 2 + u64::from(u16::from_be_bytes([head[2], head[3]]));
     if scan_at > layout.len {
-        return Err(malformed("sos header past end of file"));
+        return Err(EmbedError::malformed("sos header past end of file"));
     }
     if !has_eoi(src, scan_at)? {
-        return Err(malformed("no eoi after sos"));
+        return Err(EmbedError::malformed("no eoi after sos"));
     }
     Ok(())
 }
@@ -129,7 +129,7 @@ impl Layout {
         let mut soi = [0; 2];
         stream::read_at(src, 0, &mut soi, "jpeg soi")?;
         if soi != [0xFF, SOI] {
-            return Err(malformed("no jpeg soi marker"));
+            return Err(EmbedError::malformed("no jpeg soi marker"));
         }
         let (mut segments, mut pos) = (Vec::new(), 2);
         loop {
@@ -160,8 +160,10 @@ impl Layout {
                 "mpf segment precedes exif segment".to_string(),
             ));
         }
-        let seg =
-            self.segments.get(i).ok_or_else(|| malformed("no exif segment"))?;
+        let seg = self
+            .segments
+            .get(i)
+            .ok_or_else(|| EmbedError::malformed("no exif segment"))?;
         Ok((seg.start, seg.end))
     }
 }
@@ -176,7 +178,9 @@ fn read_marker<R: Read + Seek>(
     let mut byte = [0; 1];
     stream::read_at(src, at, &mut byte, "jpeg marker")?;
     if byte[0] != 0xFF {
-        return Err(malformed(&format!("no jpeg marker at offset {pos}")));
+        return Err(EmbedError::malformed(format!(
+            "no jpeg marker at offset {pos}"
+        )));
     }
     while byte[0] == 0xFF {
         at += 1;
@@ -205,7 +209,7 @@ fn read_segment<R: Read + Seek>(
             })
         }
         SOI | EOI | 0x00 => {
-            return Err(malformed(&format!(
+            return Err(EmbedError::malformed(format!(
                 "unexpected marker {marker:#04x} before sos"
             )))
         }
@@ -216,7 +220,7 @@ fn read_segment<R: Read + Seek>(
     let size = u16::from_be_bytes(size);
     let end = after + u64::from(size);
     if size < 2 || end > len {
-        return Err(malformed(&format!(
+        return Err(EmbedError::malformed(format!(
             "bogus segment length at offset {start}"
         )));
     }
@@ -305,11 +309,6 @@ fn has_eoi<R: Read + Seek>(src: &mut R, from: u64) -> Result<bool, EmbedError> {
         end = start + 1;
     }
     Ok(false)
-}
-
-/// Returns a structural error naming `why`.
-fn malformed(why: &str) -> EmbedError {
-    EmbedError::Malformed(why.to_string())
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub(crate) mod png;
 pub(crate) mod read;
 pub(crate) mod sniff;
 mod store;
+pub(crate) mod stream;
 pub(crate) mod webp;
 pub(crate) mod xmp;
 

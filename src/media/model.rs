@@ -181,6 +181,13 @@ pub(crate) enum EmbedError {
     Io(std::io::Error),
 }
 
+impl EmbedError {
+    /// Returns a structural error naming what is wrong.
+    pub(crate) fn malformed(why: impl Into<String>) -> EmbedError {
+        EmbedError::Malformed(why.into())
+    }
+}
+
 impl std::fmt::Display for EmbedError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -7,8 +7,8 @@
 
 use std::io::{Read, Seek, SeekFrom, Write};
 
-use crate::media::exif::{self, stream};
 use crate::media::model::{Applied, EmbedError, Metadata};
+use crate::media::{exif, stream};
 
 /// The 8-byte PNG signature.
 const SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
@@ -98,11 +98,13 @@ fn check<R: Read + Seek>(src: &mut R) -> Result<(), EmbedError> {
     for c in &layout.chunks {
         if chunk_crc(src, c)? != stored_crc(src, c)? {
             let name = String::from_utf8_lossy(&c.typ);
-            return Err(malformed(&format!("bad crc in {name} chunk")));
+            return Err(EmbedError::malformed(format!(
+                "bad crc in {name} chunk"
+            )));
         }
     }
     if !layout.chunks.iter().any(|c| &c.typ == b"IDAT") {
-        return Err(malformed("no png idat chunk"));
+        return Err(EmbedError::malformed("no png idat chunk"));
     }
     if let Some(c) = layout.chunks.iter().find(|c| &c.typ == b"eXIf") {
         let tiff =
@@ -119,17 +121,19 @@ impl Layout {
         let mut sig = [0; 8];
         stream::read_at(src, 0, &mut sig, "png signature")?;
         if &sig != SIGNATURE {
-            return Err(malformed("no png signature"));
+            return Err(EmbedError::malformed("no png signature"));
         }
         let mut chunks: Vec<Chunk> = Vec::new();
         let mut pos = 8;
         while chunks.last().is_none_or(|c| &c.typ != b"IEND") {
             if pos >= len {
-                return Err(malformed("no png iend chunk"));
+                return Err(EmbedError::malformed("no png iend chunk"));
             }
             let chunk = read_header(src, pos, len)?;
             if chunks.is_empty() && &chunk.typ != b"IHDR" {
-                return Err(malformed("png does not start with ihdr"));
+                return Err(EmbedError::malformed(
+                    "png does not start with ihdr",
+                ));
             }
             pos = chunk.end();
             chunks.push(chunk);
@@ -153,7 +157,9 @@ fn read_header<R: Read + Seek>(
         len: size,
     };
     if size > MAX_CHUNK || chunk.end() > len {
-        return Err(malformed(&format!("bogus chunk length at offset {pos}")));
+        return Err(EmbedError::malformed(format!(
+            "bogus chunk length at offset {pos}"
+        )));
     }
     Ok(chunk)
 }
@@ -242,11 +248,6 @@ impl Crc {
     fn finish(self) -> u32 {
         self.0 ^ 0xFFFF_FFFF
     }
-}
-
-/// Returns a structural error naming `why`.
-fn malformed(why: &str) -> EmbedError {
-    EmbedError::Malformed(why.to_string())
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 
 use std::io::{Read, Seek, Write};
 
-use crate::media::exif::{self, stream};
 use crate::media::model::{Applied, EmbedError, Metadata};
+use crate::media::{exif, stream};
 
 /// VP8X flag: the file has an EXIF chunk.
 const FLAG_EXIF: u8 = 0x08;
@@ -130,17 +130,19 @@ pub(crate) fn validate<R: Read + Seek>(src: &mut R) -> Result<(), String> {
 fn check<R: Read + Seek>(src: &mut R) -> Result<(), EmbedError> {
     let layout = Layout::scan(src, true)?;
     if layout.riff_end != layout.len {
-        return Err(malformed("riff size does not match file size"));
+        return Err(EmbedError::malformed(
+            "riff size does not match file size",
+        ));
     }
     if !layout
         .chunks
         .iter()
         .any(|c| matches!(&c.id, b"VP8 " | b"VP8L" | b"ANMF"))
     {
-        return Err(malformed("no webp image chunk"));
+        return Err(EmbedError::malformed("no webp image chunk"));
     }
     if layout.chunks.iter().skip(1).any(|c| &c.id == b"VP8X") {
-        return Err(malformed("vp8x chunk is not first"));
+        return Err(EmbedError::malformed("vp8x chunk is not first"));
     }
     let flags = match layout.chunks.first().filter(|c| &c.id == b"VP8X") {
         Some(c) => read_vp8x(src, c)?.first().copied().unwrap_or(0),
@@ -148,7 +150,9 @@ fn check<R: Read + Seek>(src: &mut R) -> Result<(), EmbedError> {
     };
     let exif = layout.chunks.iter().find(|c| &c.id == b"EXIF");
     if exif.is_some() != (flags & FLAG_EXIF != 0) {
-        return Err(malformed("vp8x exif flag disagrees with exif chunk"));
+        return Err(EmbedError::malformed(
+            "vp8x exif flag disagrees with exif chunk",
+        ));
     }
     if let Some(c) = exif {
         exif::check(&read_exif(src, c)?).map_err(EmbedError::Malformed)?;
@@ -167,12 +171,12 @@ impl Layout {
         let mut head = [0; 12];
         stream::read_at(src, 0, &mut head, "riff header")?;
         if &head[..4] != b"RIFF" || &head[8..] != b"WEBP" {
-            return Err(malformed("no riff webp header"));
+            return Err(EmbedError::malformed("no riff webp header"));
         }
         let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
         let riff_end = 8 + u64::from(size);
         if size < 4 || riff_end > len {
-            return Err(malformed("riff size past end of file"));
+            return Err(EmbedError::malformed("riff size past end of file"));
         }
         let (mut chunks, mut pos) = (Vec::new(), 12);
         while pos < riff_end {
@@ -223,7 +227,7 @@ fn read_header<R: Read + Seek>(
     // A missing pad byte after an odd last chunk is tolerated on input.
     let limit = if strict { chunk.start + chunk.padded() } else { data_end };
     if pos + 8 > riff_end || limit > riff_end {
-        return Err(malformed(&format!(
+        return Err(EmbedError::malformed(format!(
             "chunk at offset {pos} exceeds riff size"
         )));
     }
@@ -257,11 +261,12 @@ fn vp8x_data<R: Read + Seek>(
         return Ok(data);
     }
     if layout.chunks.iter().any(|c| &c.id == b"VP8X") {
-        return Err(malformed("vp8x chunk is not first"));
+        return Err(EmbedError::malformed("vp8x chunk is not first"));
     }
     let image =
         layout.chunks.iter().find(|c| matches!(&c.id, b"VP8 " | b"VP8L"));
-    let image = image.ok_or_else(|| malformed("no webp image chunk"))?;
+    let image =
+        image.ok_or_else(|| EmbedError::malformed("no webp image chunk"))?;
     let (width, height, alpha) = canvas(src, image)?;
     let has = |id: &[u8; 4]| layout.chunks.iter().any(|c| &c.id == id);
     let mut flags = FLAG_EXIF;
@@ -286,7 +291,7 @@ fn read_vp8x<R: Read + Seek>(
     c: &Chunk,
 ) -> Result<Vec<u8>, EmbedError> {
     if !(10..=64).contains(&c.size) {
-        return Err(malformed("bogus vp8x chunk size"));
+        return Err(EmbedError::malformed("bogus vp8x chunk size"));
     }
     stream::read_vec(src, c.data(), c.size.into(), "vp8x chunk")
 }
@@ -300,7 +305,7 @@ fn canvas<R: Read + Seek>(
     let mut h = [0; 10];
     let need = if &c.id == b"VP8L" { 5 } else { 10 };
     if c.size < need {
-        return Err(malformed("truncated webp bitstream header"));
+        return Err(EmbedError::malformed("truncated webp bitstream header"));
     }
     stream::read_at(
         src,
@@ -310,20 +315,20 @@ fn canvas<R: Read + Seek>(
     )?;
     let (w, h, alpha) = if &c.id == b"VP8L" {
         if h[0] != 0x2F {
-            return Err(malformed("bad vp8l signature"));
+            return Err(EmbedError::malformed("bad vp8l signature"));
         }
         let bits = u32::from_le_bytes([h[1], h[2], h[3], h[4]]);
         ((bits & 0x3FFF) + 1, (bits >> 14 & 0x3FFF) + 1, bits >> 28 & 1 == 1)
     } else {
         if h[0] & 1 != 0 || h[3..6] != [0x9D, 0x01, 0x2A] {
-            return Err(malformed("vp8 chunk is not a key frame"));
+            return Err(EmbedError::malformed("vp8 chunk is not a key frame"));
         }
         let w = u32::from(u16::from_le_bytes([h[6], h[7]]) & 0x3FFF);
         let h = u32::from(u16::from_le_bytes([h[8], h[9]]) & 0x3FFF);
         (w, h, false)
     };
     if w == 0 || h == 0 {
-        return Err(malformed("webp image has no size"));
+        return Err(EmbedError::malformed("webp image has no size"));
     }
     Ok((w, h, alpha))
 }
@@ -353,11 +358,6 @@ fn write_piece<R: Read + Seek, W: Write>(
         out.write_all(&[0])?;
     }
     Ok(())
-}
-
-/// Returns a structural error naming `why`.
-fn malformed(why: &str) -> EmbedError {
-    EmbedError::Malformed(why.to_string())
 }
 
 #[cfg(test)]

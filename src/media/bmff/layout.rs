@@ -44,7 +44,7 @@ impl Layout {
     ) -> Result<Layout, EmbedError> {
         let len = src.seek(SeekFrom::End(0))?;
         if len == 0 {
-            return Err(malformed("empty file".into()));
+            return Err(EmbedError::malformed("empty file"));
         }
         let mut boxes = Vec::new();
         let mut pos = 0;
@@ -60,9 +60,9 @@ impl Layout {
     pub(crate) fn moov(&self) -> Result<TopBox, EmbedError> {
         let mut moovs = self.boxes.iter().filter(|b| &b.kind == b"moov");
         let moov =
-            moovs.next().ok_or_else(|| malformed("no moov box".into()))?;
+            moovs.next().ok_or_else(|| EmbedError::malformed("no moov box"))?;
         if moovs.next().is_some() {
-            return Err(malformed("more than one moov box".into()));
+            return Err(EmbedError::malformed("more than one moov box"));
         }
         Ok(*moov)
     }
@@ -86,7 +86,9 @@ fn read_top<R: Read + Seek>(
     len: u64,
 ) -> Result<TopBox, EmbedError> {
     if len - pos < 8 {
-        return Err(malformed(format!("truncated box header at offset {pos}")));
+        return Err(EmbedError::malformed(format!(
+            "truncated box header at offset {pos}"
+        )));
     }
     src.seek(SeekFrom::Start(pos))?;
     let mut head = [0u8; 8];
@@ -100,12 +102,14 @@ fn read_top<R: Read + Seek>(
         n => (u64::from(n), 8),
     };
     if size < header {
-        return Err(malformed(format!("box {name} at {pos} has size {size}")));
+        return Err(EmbedError::malformed(format!(
+            "box {name} at {pos} has size {size}"
+        )));
     }
     if size > len - pos {
         let why =
             format!("box {name} at {pos} extends past the end of the file");
-        return Err(malformed(why));
+        return Err(EmbedError::malformed(why));
     }
     Ok(TopBox { kind, start: pos, header, end: pos + size })
 }
@@ -119,7 +123,7 @@ fn read_large<R: Read>(
 ) -> Result<u64, EmbedError> {
     if len - pos < 16 {
         let why = format!("truncated 64-bit size of box {name} at {pos}");
-        return Err(malformed(why));
+        return Err(EmbedError::malformed(why));
     }
     let mut size = [0u8; 8];
     src.read_exact(&mut size)?;
@@ -140,10 +144,10 @@ pub(crate) fn load_moov<R: Read + Seek>(
     let mut payload = Vec::new();
     src.take(len).read_to_end(&mut payload)?;
     if payload.len() as u64 != len {
-        return Err(malformed("moov box is truncated".into()));
+        return Err(EmbedError::malformed("moov box is truncated"));
     }
     let mut node = Node::with_header(*b"moov", moov.header == 16, payload);
-    expand_moov(&mut node).map_err(malformed)?;
+    expand_moov(&mut node).map_err(EmbedError::malformed)?;
     Ok(node)
 }
 
@@ -197,9 +201,4 @@ fn expand_meta(meta: &mut Node) {
         // An unparsable ilst stays raw and is read as empty.
         let _ = ilst.expand(0);
     }
-}
-
-/// Returns a malformed-file error.
-fn malformed(why: String) -> EmbedError {
-    EmbedError::Malformed(why)
 }

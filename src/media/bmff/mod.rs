@@ -17,9 +17,10 @@ mod values;
 #[cfg(test)]
 mod tests;
 
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, Write};
 
 use crate::media::model::{Applied, EmbedError, Existing, Metadata};
+use crate::media::stream;
 use inspect::Found;
 use layout::{Layout, TopBox};
 use tree::Node;
@@ -48,7 +49,7 @@ pub(crate) fn embed<R: Read + Seek, W: Write>(
     }
     let applied = edit::apply(&mut moov, meta)?;
     if applied.is_unchanged() {
-        copy_range(src, out, 0, layout.len)?;
+        stream::copy_range(src, out, 0, layout.len)?;
         return Ok(applied);
     }
     tables::relocate(&mut moov, top.end, top.end - top.start)?;
@@ -97,26 +98,8 @@ fn write_with_moov<R: Read + Seek, W: Write>(
     top: &TopBox,
     moov: &Node,
 ) -> Result<(), EmbedError> {
-    copy_range(src, out, 0, top.start)?;
+    stream::copy_range(src, out, 0, top.start)?;
     out.write_all(&moov.to_bytes())?;
-    copy_range(src, out, top.end, layout.len)?;
-    Ok(())
-}
-
-/// Copies bytes `start..end` of `src` to `out` through `io::copy`'s
-/// fixed-size buffer, so memory stays flat for multi-gigabyte media.
-fn copy_range<R: Read + Seek, W: Write>(
-    src: &mut R,
-    out: &mut W,
-    start: u64,
-    end: u64,
-) -> io::Result<()> {
-    src.seek(SeekFrom::Start(start))?;
-    let want = end.saturating_sub(start);
-    let copied = io::copy(&mut src.by_ref().take(want), out)?;
-    if copied != want {
-        let why = "source file shrank while it was being copied";
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, why));
-    }
+    stream::copy_range(src, out, top.end, layout.len - top.end)?;
     Ok(())
 }

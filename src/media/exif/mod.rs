@@ -6,7 +6,6 @@
 //! kept as a prefix and rewritten IFDs are appended ([`build`]).
 
 mod build;
-pub(crate) mod stream;
 mod tiff;
 mod values;
 

@@ -13,12 +13,12 @@ mod items;
 #[cfg(test)]
 mod tests;
 
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 
 use crate::media::bmff::layout::{Layout, TopBox};
 use crate::media::bmff::tree::Node;
-use crate::media::exif;
 use crate::media::model::{Applied, EmbedError, Metadata};
+use crate::media::{exif, stream};
 use iloc::{Extent, Iloc, Location, FILE_OFFSET, IDAT_OFFSET};
 use items::ItemInfo;
 
@@ -79,7 +79,7 @@ pub(crate) fn embed<R: Read + Seek, W: Write>(
     };
     let merged = exif::merge(tiff, meta)?;
     let Some(tiff) = merged.tiff else {
-        copy_range(src, out, 0, layout.len)?;
+        stream::copy_range(src, out, 0, layout.len)?;
         return Ok(merged.applied);
     };
     let payload = [prefix, &tiff].concat();
@@ -120,7 +120,9 @@ impl Heif {
         layout: &Layout,
     ) -> Result<Heif, EmbedError> {
         let mut metas = layout.boxes.iter().filter(|b| &b.kind == b"meta");
-        let top = *metas.next().ok_or_else(|| malformed("no meta box"))?;
+        let top = *metas
+            .next()
+            .ok_or_else(|| EmbedError::malformed("no meta box"))?;
         if metas.next().is_some() {
             return Err(unsupported("more than one meta box"));
         }
@@ -134,7 +136,7 @@ impl Heif {
         let part = |kind: &[u8; 4]| {
             let node = meta.child(kind).and_then(Node::payload);
             node.ok_or_else(|| {
-                malformed(&format!("meta has no {}", name(kind)))
+                EmbedError::malformed(format!("meta has no {}", name(kind)))
             })
         };
         let iloc =
@@ -142,7 +144,8 @@ impl Heif {
         let infos =
             items::item_infos(part(b"iinf")?).map_err(EmbedError::Malformed)?;
         let primary = items::primary(part(b"pitm")?);
-        let primary = primary.ok_or_else(|| malformed("pitm is unreadable"))?;
+        let primary = primary
+            .ok_or_else(|| EmbedError::malformed("pitm is unreadable"))?;
         Ok(Heif { meta, top, iloc, infos, primary })
     }
 
@@ -224,18 +227,22 @@ impl Heif {
             let start = item.base.checked_add(extent.offset);
             let end = start.and_then(|s| s.checked_add(extent.length));
             let (Some(start), Some(end)) = (start, end) else {
-                return Err(malformed("item extent overflows"));
+                return Err(EmbedError::malformed("item extent overflows"));
             };
             let span = match (item.construction(), idat_len) {
                 (FILE_OFFSET, _) if end <= len => Span::File(start, end),
                 (FILE_OFFSET, _) => {
-                    return Err(malformed("item extent past end of file"))
+                    return Err(EmbedError::malformed(
+                        "item extent past end of file",
+                    ))
                 }
                 (IDAT_OFFSET, Some(idat)) if end <= idat as u64 => {
                     Span::Idat(start as usize, end as usize)
                 }
                 (IDAT_OFFSET, _) => {
-                    return Err(malformed("item extent past end of idat"))
+                    return Err(EmbedError::malformed(
+                        "item extent past end of idat",
+                    ))
                 }
                 _ => continue,
             };
@@ -252,7 +259,8 @@ impl Heif {
         len: u64,
     ) -> Result<Vec<u8>, EmbedError> {
         let item = self.iloc.items.iter().find(|i| i.id == id);
-        let item = item.ok_or_else(|| malformed("item has no location"))?;
+        let item =
+            item.ok_or_else(|| EmbedError::malformed("item has no location"))?;
         let total: u64 = item.extents.iter().map(|e| e.length).sum();
         if total > MAX_BOX {
             return Err(unsupported("item data too large"));
@@ -291,9 +299,9 @@ impl Heif {
             None => self.add_exif_item()?,
         };
         let meta_bytes = self.place(id, payload.len() as u64, len)?;
-        copy_range(src, out, 0, self.top.start)?;
+        stream::copy_range(src, out, 0, self.top.start)?;
         out.write_all(&meta_bytes)?;
-        copy_range(src, out, self.top.end, len)?;
+        stream::copy_range(src, out, self.top.end, len - self.top.end)?;
         out.write_all(&mdat_header(payload.len() as u64))?;
         out.write_all(payload)?;
         Ok(())
@@ -307,10 +315,13 @@ impl Heif {
         let id = max.unwrap_or(0).checked_add(1);
         let id = id.filter(|&id| self.iloc.fits_id(id));
         let id = id.ok_or_else(|| unsupported("no free item id"))?;
-        let children =
-            self.meta.children_mut().ok_or_else(|| malformed("meta"))?;
+        let children = self
+            .meta
+            .children_mut()
+            .ok_or_else(|| EmbedError::malformed("meta"))?;
         let iinf = children.iter_mut().find(|c| &c.kind == b"iinf");
-        let iinf = iinf.ok_or_else(|| malformed("meta has no iinf"))?;
+        let iinf =
+            iinf.ok_or_else(|| EmbedError::malformed("meta has no iinf"))?;
         items::add_exif_info(iinf, id).map_err(EmbedError::Unsupported)?;
         items::add_cdsc(children, id, self.primary)
             .map_err(EmbedError::Unsupported)?;
@@ -332,8 +343,9 @@ impl Heif {
         file_len: u64,
     ) -> Result<Vec<u8>, EmbedError> {
         let target = self.iloc.items.iter_mut().find(|i| i.id == id);
-        let target =
-            target.ok_or_else(|| malformed("exif item has no location"))?;
+        let target = target.ok_or_else(|| {
+            EmbedError::malformed("exif item has no location")
+        })?;
         target.method &= !0x0F;
         target.data_ref = 0;
         target.base = 0;
@@ -343,7 +355,8 @@ impl Heif {
         let delta = i128::from(self.meta.size()) - i128::from(old_size);
         let end = u64::try_from(i128::from(file_len) + delta).ok();
         let header = mdat_header(length).len() as u64;
-        let data_at = end.ok_or_else(|| malformed("size overflow"))? + header;
+        let data_at =
+            end.ok_or_else(|| EmbedError::malformed("size overflow"))? + header;
         let iloc = &mut self.iloc;
         iloc.shift(id, self.top.end, delta).map_err(EmbedError::Unsupported)?;
         iloc.set_position(id, data_at).map_err(EmbedError::Unsupported)?;
@@ -359,7 +372,7 @@ impl Heif {
         let node = self.meta.child_mut(b"iloc");
         let payload = node
             .and_then(Node::payload_mut)
-            .ok_or_else(|| malformed("iloc"))?;
+            .ok_or_else(|| EmbedError::malformed("iloc"))?;
         *payload = self.iloc.encode();
         Ok(())
     }
@@ -368,13 +381,15 @@ impl Heif {
 /// Splits an `Exif` item payload into its prefix (offset field and what
 /// precedes the TIFF header) and the TIFF data, `None` when empty.
 fn split_exif(payload: &[u8]) -> Result<(&[u8], Option<&[u8]>), EmbedError> {
-    let head =
-        payload.get(..4).ok_or_else(|| malformed("exif item too short"))?;
+    let head = payload
+        .get(..4)
+        .ok_or_else(|| EmbedError::malformed("exif item too short"))?;
     let offset = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
     let start = usize::try_from(offset).ok().and_then(|o| o.checked_add(4));
     let start = start.filter(|&s| s <= payload.len());
-    let start =
-        start.ok_or_else(|| malformed("exif item offset past its data"))?;
+    let start = start.ok_or_else(|| {
+        EmbedError::malformed("exif item offset past its data")
+    })?;
     let (prefix, tiff) = payload.split_at(start);
     Ok((prefix, (!tiff.is_empty()).then_some(tiff)))
 }
@@ -400,34 +415,14 @@ fn read_at<R: Read + Seek>(
     let mut data = Vec::new();
     src.take(len).read_to_end(&mut data)?;
     if data.len() as u64 != len {
-        return Err(malformed("box data past end of file"));
+        return Err(EmbedError::malformed("box data past end of file"));
     }
     Ok(data)
-}
-
-/// Copies bytes `start..end` of `src` to `out` in bounded chunks.
-fn copy_range<R: Read + Seek, W: Write>(
-    src: &mut R,
-    out: &mut W,
-    start: u64,
-    end: u64,
-) -> io::Result<()> {
-    src.seek(SeekFrom::Start(start))?;
-    let want = end.saturating_sub(start);
-    if io::copy(&mut src.by_ref().take(want), out)? != want {
-        let why = "source file shrank while it was being copied";
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, why));
-    }
-    Ok(())
 }
 
 /// Returns the printable name of a box type.
 fn name(kind: &[u8; 4]) -> String {
     String::from_utf8_lossy(kind).into_owned()
-}
-
-fn malformed(why: &str) -> EmbedError {
-    EmbedError::Malformed(why.to_string())
 }
 
 fn unsupported(why: &str) -> EmbedError {

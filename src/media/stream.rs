@@ -1,5 +1,6 @@
-//! Positioned reads and range copies shared by the JPEG, PNG and WebP
-//! writers, which stream a file instead of loading it (metadata.md §9).
+//! Positioned reads and range copies shared by the container writers,
+//! which stream a file instead of loading it (metadata.md §9): memory stays
+//! flat for multi-gigabyte media.
 //!
 //! A read that runs past the end of the file is a structural error of the
 //! file ([`EmbedError::Malformed`]), not an I/O failure.
