@@ -16,6 +16,7 @@ mod platform;
 mod report;
 mod time;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use config::{Config, Inputs, LoadError, Loaded, Verbosity};
@@ -39,6 +40,12 @@ fn main() -> ExitCode {
         }
     };
     report::init_logger(config.verbosity.level());
+    let verbose = config.verbosity.level() >= log::LevelFilter::Debug;
+    if verbose && !config.dry_run {
+        if let Err(err) = report::open_log_files(Path::new(".")) {
+            log::warn!("no log files: {err:#}");
+        }
+    }
     run(&config)
 }
 

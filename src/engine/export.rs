@@ -26,6 +26,8 @@ pub(crate) fn run(
 ) -> ExportOutcome {
     let started = Instant::now();
     let export = &job.export;
+    report::set_context(&export.name, "-");
+    log::info!("export started: {}", export.path.display());
     let say = |text: &str| {
         for line in text.lines() {
             if prefixed {
@@ -166,6 +168,7 @@ fn run_platforms(
     for (i, p) in detected.iter().enumerate() {
         say(&format!("[{}/{}] Running: {}", i + 1, detected.len(), p.name()));
         progress.processor(p.name());
+        report::set_context(&job.export.name, p.name());
         let started = Instant::now();
         let report = match p.plan(&job.export) {
             Ok(plan) => process::run(&cx, *p, plan, &mut allocators),
@@ -174,7 +177,10 @@ fn run_platforms(
         for problem in report.problems() {
             say(&format!("  ! {problem}"));
         }
-        say(&report::processor_line(&report, started.elapsed().as_secs_f64()));
+        let line =
+            report::processor_line(&report, started.elapsed().as_secs_f64());
+        log::info!("{line}");
+        say(&line);
         reports.push(report);
     }
     progress.finish();

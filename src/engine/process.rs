@@ -155,6 +155,7 @@ fn plan_jobs(
         let item = &items[unit.members[0]];
         let Ok(info) = &inspected[unit.members[0]] else { continue };
         let (date, gps) = resolve(cx.zones, unit, info);
+        log_decision(item, &date, &gps);
         let token = date.as_ref().map_or_else(
             || "00000000".to_string(),
             |(r, _)| r.stamp.local.strftime("%Y%m%d").to_string(),
@@ -191,6 +192,24 @@ fn plan_jobs(
         job.dest = cx.out_root.join(rules.folder).join(&name);
     }
     jobs
+}
+
+/// Logs which date source and zone won for an item (debug level).
+fn log_decision(
+    item: &Item,
+    date: &Option<Sourced<Resolved>>,
+    gps: &Option<Sourced<Gps>>,
+) {
+    let place = gps.as_ref().map_or("none", |(_, s)| s);
+    match date {
+        Some((r, source)) => log::debug!(
+            "{}: date from {source}, zone {} ({}), position from {place}",
+            item.input,
+            r.zone,
+            r.source.as_str()
+        ),
+        None => log::debug!("{}: no date; position from {place}", item.input),
+    }
 }
 
 /// Allocates the names of `requests` in order.
@@ -287,6 +306,11 @@ fn record(
                 written_entry(items, unit, job, Some(&written), inspected);
             report.written(primary, entry, &written);
             for &dup in &unit.members[1..] {
+                log::debug!(
+                    "{}: same content as {}",
+                    items[dup].input,
+                    primary.input
+                );
                 report.duplicate(&items[dup], primary, &job.output);
             }
         }

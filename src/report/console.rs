@@ -1,18 +1,17 @@
-//! The terminal: a small stderr logger, status lines and progress bars.
+//! The terminal: status lines and progress bars.
 //!
 //! Every line goes through indicatif's `suspend` so that logs never cut
 //! through a bar. Bars are drawn only on a terminal and without `-q`,
 //! `-v` or `--no-progress` (reports.md §5).
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use indicatif::{
     MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle,
 };
-use log::{Level, LevelFilter, Log, Metadata, Record};
 
 /// The bars every line must be printed around.
 static MULTI: OnceLock<MultiProgress> = OnceLock::new();
@@ -22,59 +21,11 @@ fn multi() -> &'static MultiProgress {
 }
 
 /// Prints one line on stderr without disturbing the bars.
-fn print_line(text: &str) {
+pub(super) fn print_line(text: &str) {
     multi().suspend(|| {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{text}");
     });
-}
-
-/// Whether log lines carry time, level and target (`-v`).
-static VERBOSE: AtomicBool = AtomicBool::new(false);
-
-/// The stderr logger of reports.md §4.
-struct Logger;
-
-impl Log for Logger {
-    fn enabled(&self, meta: &Metadata) -> bool {
-        // Libraries are capped at warn.
-        let ours = meta.target().starts_with("memoria");
-        meta.level() <= log::max_level()
-            && (ours || meta.level() <= Level::Warn)
-    }
-
-    fn log(&self, record: &Record) {
-        if !self.enabled(record.metadata()) {
-            return;
-        }
-        let text = if VERBOSE.load(Ordering::Relaxed) {
-            let now =
-                jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string();
-            format!("{now} {:<5} {}", record.level(), record.args())
-        } else {
-            let word = match record.level() {
-                Level::Error => "ERROR",
-                Level::Warn => "WARNING",
-                Level::Info => "INFO",
-                Level::Debug => "DEBUG",
-                Level::Trace => "TRACE",
-            };
-            format!("{word}: {}", record.args())
-        };
-        print_line(&text);
-    }
-
-    fn flush(&self) {}
-}
-
-/// Installs the logger at `level`; debug and trace lines carry time and
-/// level (reports.md §4).
-pub(crate) fn init_logger(level: LevelFilter) {
-    VERBOSE.store(level >= LevelFilter::Debug, Ordering::Relaxed);
-    // Only the first call installs the logger; later calls change the
-    // level once the configuration is known.
-    let _ = log::set_logger(&Logger);
-    log::set_max_level(level);
 }
 
 /// The run's terminal: status lines and one bar per running export.

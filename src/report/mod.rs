@@ -3,6 +3,7 @@
 //! (in submodules) the terminal: log lines, progress bars and summaries.
 
 mod console;
+mod log;
 mod summary;
 
 use std::path::Path;
@@ -10,7 +11,8 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::{json, Map, Value};
 
-pub(crate) use console::{init_logger, Console, Phase, Progress};
+pub(crate) use console::{Console, Phase, Progress};
+pub(crate) use log::{init_logger, open_log_files, set_context};
 pub(crate) use summary::{
     export_summary, overall_summary, processor_line, ExportOutcome,
 };

@@ -80,3 +80,31 @@ fn version_and_help() {
     assert!(help.stdout().contains("INPUT_DIR"));
     assert!(help.stdout().contains("--parallel-exports"));
 }
+
+#[test]
+fn verbose_runs_write_log_files_but_dry_runs_do_not() {
+    let env = TestEnv::new();
+    let album = "google-gus-20250101/Google Photos/A";
+    env.write(&format!("{album}/a.jpg"), &jpeg(1));
+    env.json(
+        &format!("{album}/a.jpg.json"),
+        &serde_json::json!({"title": "a.jpg", "photoTakenTime": {"timestamp": "0"}}),
+    );
+    env.run(&["google-gus-20250101", "-o", "out", "--dry-run", "-v"])
+        .expect_code(0);
+    assert!(!env.path("logs").exists(), "a dry run writes no logs");
+    let run = env.run(&["google-gus-20250101", "-o", "out", "-v"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr().contains("DEBUG [google-gus-20250101/Google Photos]"),
+        "{}",
+        run.stderr()
+    );
+    let logs = env.tree("logs");
+    assert_eq!(logs.len(), 2, "{logs:?}");
+    assert!(logs[0].starts_with("log-google-gus-20250101-"), "{logs:?}");
+    assert!(logs[1].starts_with("media_processor_"), "{logs:?}");
+    let text =
+        std::fs::read_to_string(env.path("logs").join(&logs[0])).unwrap();
+    assert!(text.contains("DEBUG memoria::engine::process [google-gus-20250101/Google Photos] Google Photos/A/a.jpg: date from photoTakenTime"), "{text}");
+}
