@@ -118,3 +118,55 @@ fn one_failing_export_does_not_stop_the_others() {
         .stderr()
         .contains("Total: 1 succeeded, 1 failed out of 2 export(s)"));
 }
+
+#[test]
+fn ctrl_c_finishes_files_in_progress_and_exits_130() {
+    let env = TestEnv::new();
+    let photo = jpeg(9);
+    for i in 0..800 {
+        // Distinct sizes (a comment segment of growing length): no
+        // hashing, straight to writing.
+        let mut bytes = photo[..2].to_vec();
+        bytes.extend([0xFF, 0xFE]);
+        bytes.extend(((i + 2) as u16).to_be_bytes());
+        bytes.extend(std::iter::repeat_n(b'x', i));
+        bytes.extend(&photo[2..]);
+        env.write(&format!("{ALBUM}/p{i:03}.jpg"), &bytes);
+        env.json(
+            &format!("{ALBUM}/p{i:03}.jpg.json"),
+            &sidecar(&format!("p{i:03}.jpg")),
+        );
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_memoria"))
+        .args(["google-dan-20250101", "-o", "out", "-q", "--timezone", "UTC"])
+        .current_dir(env.dir.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Interrupt as soon as the first output appears.
+    let photos = env.path("out/photos");
+    while !photos.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "finished before Ctrl-C");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let report = env.read_json("out/report.json");
+    assert_eq!(report["status"], "interrupted");
+    let counts = &report["processors"][0]["counts"];
+    let written = counts["written"].as_u64().unwrap();
+    assert!(written < 800, "stopped early");
+    assert_eq!(written + counts["skipped"].as_u64().unwrap(), 800);
+    let names = env.tree("out/photos");
+    assert_eq!(names.len() as u64, written, "no temporary or partial files");
+    for name in names {
+        let bytes = std::fs::read(photos.join(&name)).unwrap();
+        assert_eq!(&bytes[bytes.len() - 2..], [0xFF, 0xD9], "{name} complete");
+    }
+}
