@@ -140,9 +140,9 @@ pub(crate) struct Skipped {
 /// (platforms.md §2.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SuffixStyle {
-    /// Google Photos day numbering (platforms.md §3.6). The counter
-    /// styles A and B arrive with the platforms that use them; the
-    /// allocator already provides them ([`crate::engine`]'s naming).
+    /// Style A: `base`, `base_1`, `base_2` (Google Chat, Google Voice).
+    FromOne,
+    /// Google Photos day numbering (platforms.md §3.6).
     DayNumbering,
 }
 

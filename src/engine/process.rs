@@ -220,6 +220,9 @@ fn allocate(
 ) -> Vec<String> {
     match style {
         SuffixStyle::DayNumbering => alloc.day_numbering(requests),
+        SuffixStyle::FromOne => {
+            requests.iter().map(|r| alloc.counter(&r.base, &r.ext, 1)).collect()
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! unreadable folder is "no match" plus a warning.
 
 pub(crate) mod google_photos;
+pub(crate) mod names;
 
 use crate::plan::{Export, Plan, Rules};
 
