@@ -7,9 +7,15 @@
 //! Sizes: 300 twelve-megapixel JPEGs and four 50 MB videos (quick: 40 and
 //! one), then one 200 MB video alone against `std::fs::copy`.
 
+#[allow(dead_code)]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::twelve_megapixel_jpeg;
+use common::{clear, inflate_mp4, median, run, small_mp4, time, ROUNDS};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -114,9 +120,6 @@ fn floor(what: &str, dir: &Path, copy: Duration) {
     );
 }
 
-/// Rounds of (copy, memoria); the medians count.
-const ROUNDS: usize = 5;
-
 /// Runs the copy and memoria alternately [`ROUNDS`] times, each into a
 /// fresh destination after flushing earlier output to disk (`sync`, not
 /// timed) so that neither side pays for the other's write-back. Returns
@@ -137,18 +140,6 @@ fn alternate(
         peak = peak.max(rss);
     }
     (median(ours), median(theirs), peak)
-}
-
-/// Removes `path` (file or folder) and flushes pending writes.
-fn clear(path: &Path) {
-    let _ = std::fs::remove_dir_all(path);
-    let _ = std::fs::remove_file(path);
-    run(&mut Command::new("sync"));
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
 }
 
 /// Runs memoria on `exports` and returns its wall time and peak RSS (kB).
@@ -195,16 +186,6 @@ fn report(what: &str, memoria: Duration, copy: Duration, rss_kb: u64) {
     );
 }
 
-fn time(f: impl FnOnce()) -> Duration {
-    let start = Instant::now();
-    f();
-    start.elapsed()
-}
-
-fn run(cmd: &mut Command) {
-    assert!(cmd.status().expect("command runs").success());
-}
-
 fn sidecar(dir: &Path, name: &str, at: i64) {
     let json = format!(
         "{{\"title\": \"{name}\", \"photoTakenTime\": {{\"timestamp\": \
@@ -212,16 +193,6 @@ fn sidecar(dir: &Path, name: &str, at: i64) {
          \"longitude\": 2.2945, \"altitude\": 35.0}}}}"
     );
     std::fs::write(dir.join(format!("{name}.json")), json).expect("sidecar");
-}
-
-/// Encodes one 4000×3000 JPEG with a gradient.
-fn twelve_megapixel_jpeg() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(4000, 3000, |x, y| {
-        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Jpeg).expect("encode");
-    out.into_inner()
 }
 
 /// Returns the JPEG with a COM segment holding `i`, so each file differs
@@ -235,41 +206,4 @@ fn variant(base: &[u8], i: usize) -> Vec<u8> {
     out.extend_from_slice(text.as_bytes());
     out.extend_from_slice(&base[2..]);
     out
-}
-
-/// Makes a small moov-last MP4 with ffmpeg.
-fn small_mp4(root: &Path) -> PathBuf {
-    let path = root.join("clip.mp4");
-    run(Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("testsrc=size=320x240:rate=25")
-        .args(["-t", "2", "-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .args(["-map_metadata", "-1", "-fflags", "+bitexact"])
-        .arg(&path));
-    path
-}
-
-/// Writes `clip` with its `mdat` payload grown to about `size` bytes.
-/// Bytes appended after the last sample are never referenced by the chunk
-/// offsets, so the file stays valid.
-fn inflate_mp4(clip: &Path, dest: &Path, size: usize, seed: u8) {
-    let bytes = std::fs::read(clip).expect("clip");
-    let mut out = Vec::with_capacity(size + bytes.len());
-    let mut pos = 0;
-    while pos + 8 <= bytes.len() {
-        let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().expect("4"))
-            as usize;
-        let kind = &bytes[pos + 4..pos + 8];
-        let body = &bytes[pos..pos + len];
-        if kind == b"mdat" {
-            let grown = len + size;
-            out.extend_from_slice(&(grown as u32).to_be_bytes());
-            out.extend_from_slice(&body[4..]);
-            out.extend((0..size).map(|i| (i as u8).wrapping_mul(31) ^ seed));
-        } else {
-            out.extend_from_slice(body);
-        }
-        pos += len;
-    }
-    std::fs::write(dest, out).expect("video");
 }
