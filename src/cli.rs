@@ -30,6 +30,9 @@ Examples:
   Show what would be written, without writing anything:
     memoria ~/exports/google-john.doe-20250526 --dry-run
 
+  Upload an already processed export to Immich:
+    memoria ~/exports/google-john.doe-20250526 --upload-only ~/library
+
   Show the available processors:
     memoria --list-processors";
 
@@ -115,6 +118,45 @@ pub(crate) struct Args {
     #[arg(long, value_name = "ZONE", verbatim_doc_comment)]
     pub(crate) timezone: Option<String>,
 
+    /// Never upload, even when Immich is configured
+    ///
+    /// Processing only; the Immich settings are not even checked.
+    #[arg(long, verbatim_doc_comment)]
+    pub(crate) skip_upload: bool,
+
+    /// Upload an already processed OUT_DIR to Immich
+    ///
+    /// INPUT_DIR is the original export, used to detect processors and
+    /// usernames. OUT_DIR/<export folder name> is used when it exists.
+    /// Needs the Immich URL and API key.
+    #[arg(long, value_name = "OUT_DIR", verbatim_doc_comment)]
+    pub(crate) upload_only: Option<PathBuf>,
+
+    /// Upload to the Immich server at URL
+    ///
+    /// With or without the /api suffix. The default comes from
+    /// IMMICH_INSTANCE_URL (environment or .env file).
+    #[arg(long, value_name = "URL", verbatim_doc_comment)]
+    pub(crate) immich_url: Option<String>,
+
+    /// Authenticate to Immich with API key KEY
+    ///
+    /// The default comes from IMMICH_API_KEY (environment or .env
+    /// file). The key is never printed or logged.
+    #[arg(long, value_name = "KEY", verbatim_doc_comment)]
+    pub(crate) immich_key: Option<String>,
+
+    /// Send up to N uploads at the same time (1-64)
+    ///
+    /// The default comes from IMMICH_UPLOAD_CONCURRENCY, else 4.
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = concurrency,
+        verbatim_doc_comment
+    )]
+    pub(crate) immich_concurrency: Option<usize>,
+
     /// Read environment settings from PATH
     ///
     /// The default is .env in the current folder, ignored when
@@ -154,6 +196,14 @@ fn count(text: &str) -> Result<usize, String> {
         return Err("expected a non-negative whole number".to_string());
     }
     text.parse().map_err(|_| "number is too large".to_string())
+}
+
+/// Parses `--immich-concurrency`: a plain decimal from 1 to 64.
+fn concurrency(text: &str) -> Result<usize, String> {
+    match count(text)? {
+        n @ 1..=64 => Ok(n),
+        _ => Err("expected a whole number from 1 to 64".to_string()),
+    }
 }
 
 /// Returns the usage line (`Usage: memoria [OPTIONS] [INPUT_DIR]`) that
@@ -233,6 +283,32 @@ mod tests {
     }
 
     #[test]
+    fn upload_flags_parse() {
+        let args = parse(&[
+            "in",
+            "--immich-url",
+            "http://h",
+            "--immich-key",
+            "k",
+            "--immich-concurrency",
+            "64",
+            "--skip-upload",
+            "--upload-only",
+            "out",
+        ])
+        .unwrap();
+        assert_eq!(args.immich_url.as_deref(), Some("http://h"));
+        assert_eq!(args.immich_key.as_deref(), Some("k"));
+        assert_eq!(args.immich_concurrency, Some(64));
+        assert!(args.skip_upload);
+        assert_eq!(args.upload_only, Some(PathBuf::from("out")));
+        for bad in ["0", "65", "x", "-1"] {
+            let err = parse(&["in", "--immich-concurrency", bad]).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad}");
+        }
+    }
+
+    #[test]
     fn syntax_errors_exit_with_two() {
         for bad in [&["--bogus"][..], &["--workers"], &["a", "b"], &["-o"]] {
             let err = parse(bad).unwrap_err();
@@ -257,6 +333,7 @@ mod tests {
             "memoria --originals ~/exports -o ~/library",
             "--parallel-exports 2 --workers 4",
             "--dry-run",
+            "--upload-only ~/library",
             "memoria --list-processors",
         ] {
             assert!(text.contains(example), "{example}");

@@ -3,8 +3,10 @@
 //! Domain nouns: an **export** is one platform download (a folder); an
 //! **item** is one photo or video plus the metadata matched to it; a
 //! **capture time** is the absolute instant it was taken; the **library**
-//! is the output tree. Flow: `cli`/`config` → `discover` → per export
-//! `platform` plans → `engine` writes through `media` → `report`.
+//! is the output tree; an **upload** hands its files to Immich. Flow:
+//! `cli`/`config` → `discover` → per export `platform` plans → `engine`
+//! writes through `media` → `report`, and `upload` sends the written files
+//! to Immich on its own thread.
 
 mod cli;
 mod config;
@@ -15,12 +17,14 @@ mod plan;
 mod platform;
 mod report;
 mod time;
+mod upload;
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use config::{Config, Inputs, LoadError, Loaded, Verbosity};
-use report::Console;
+use report::{Console, UploadState};
+use upload::{PreflightError, Uploader};
 
 fn main() -> ExitCode {
     report::init_logger(log::LevelFilter::Warn);
@@ -53,6 +57,13 @@ fn main() -> ExitCode {
 fn run(config: &Config) -> ExitCode {
     let quiet = config.verbosity == Verbosity::Quiet;
     let console = Console::new(config.progress, quiet);
+    engine::handle_interrupts();
+    if let (Some(out), Inputs::Single(export)) =
+        (&config.upload_only, &config.inputs)
+    {
+        let code = upload::only::run(config, &console, export, out);
+        return exit_code(code, &[], &UploadState::Off);
+    }
     let (exports, nested) = match &config.inputs {
         Inputs::Single(export) => (vec![export.clone()], false),
         Inputs::Originals(dir) => match find_exports(&console, dir, config) {
@@ -71,7 +82,10 @@ fn run(config: &Config) -> ExitCode {
             console.line(&advice.to_string());
         }
     }
-    engine::handle_interrupts();
+    let uploads = match start_uploads(config, &console) {
+        Ok(uploads) => uploads,
+        Err(code) => return code,
+    };
     std::thread::spawn(time::warm_up);
     let zones = zones(config);
     let jobs = engine::jobs(exports, &config.output, nested);
@@ -86,13 +100,88 @@ fn run(config: &Config) -> ExitCode {
     } else {
         format!("{}/report.json", config.output.display())
     };
-    console.line(&report::overall_summary(&outcomes, &reports));
+    let upload = uploads.finish(&console);
+    console.line(&report::overall_summary(&outcomes, &reports, &upload));
+    exit_code(0, &outcomes, &upload)
+}
+
+/// Returns the exit code of cli.md §12: 130 after Ctrl-C, `code` when it
+/// is not 0, else 1 when an export or an upload failed.
+fn exit_code(
+    code: u8,
+    outcomes: &[report::ExportOutcome],
+    upload: &UploadState,
+) -> ExitCode {
     if engine::is_interrupted() {
         ExitCode::from(130)
-    } else if outcomes.iter().all(report::ExportOutcome::is_success) {
+    } else if code != 0 {
+        ExitCode::from(code)
+    } else if outcomes.iter().all(report::ExportOutcome::is_success)
+        && !upload.is_failure()
+    {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Uploading in a normal run.
+enum Uploads {
+    /// Not configured, skipped, or a dry run.
+    Off,
+    /// Preflight could not reach the server.
+    Unreachable(String),
+    /// The uploader thread is draining the queue.
+    Running(Uploader),
+}
+
+impl Uploads {
+    /// Waits for the uploader and returns what it did.
+    fn finish(self, console: &Console) -> UploadState {
+        match self {
+            Uploads::Off => UploadState::Off,
+            Uploads::Unreachable(reason) => UploadState::Failed(reason),
+            Uploads::Running(uploader) => {
+                UploadState::Done(uploader.finish(console))
+            }
+        }
+    }
+}
+
+/// Runs the Immich preflight and starts the uploader (upload.md §1);
+/// a configuration error ends the run with exit code 2.
+fn start_uploads(
+    config: &Config,
+    console: &Console,
+) -> Result<Uploads, ExitCode> {
+    let Some(settings) = config.upload.as_ref().filter(|_| !config.dry_run)
+    else {
+        return Ok(Uploads::Off);
+    };
+    match upload::preflight(settings) {
+        Ok(server) => {
+            console.info(&server.status_line());
+            let uploader = Uploader::start(
+                server,
+                settings.clone(),
+                console.clone(),
+                None,
+            );
+            Ok(uploader.map_or_else(
+                |err| Uploads::Unreachable(format!("no uploader: {err}")),
+                Uploads::Running,
+            ))
+        }
+        Err(PreflightError::Config(reason)) => {
+            console.line(&format!("ERROR: Immich {reason}"));
+            Err(ExitCode::from(2))
+        }
+        Err(PreflightError::Transient(reason)) => {
+            log::warn!(
+                "Immich unreachable: {reason}. Continuing without upload."
+            );
+            Ok(Uploads::Unreachable(reason))
+        }
     }
 }
 

@@ -33,16 +33,8 @@ pub(crate) enum When {
     Instant(Timestamp),
     /// An absolute instant with the offset the user saw (a platform
     /// offset, metadata.md §2.1).
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "Google Chat and Voice (#5) give offsets")
-    )]
     Offset(Timestamp, Offset),
     /// Wall-clock text without any zone.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "Google Chat (#5) gives bare times")
-    )]
     Wall(DateTime),
 }
 

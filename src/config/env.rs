@@ -35,6 +35,18 @@ impl Env {
         self.vars.get(key).map(String::as_str)
     }
 
+    /// Returns the boolean `key` (cli.md §3); `None` when unset, empty
+    /// or not a boolean ([`Env::validate`] already refused the latter).
+    pub(crate) fn boolean(&self, key: &str) -> Option<bool> {
+        self.get(key).and_then(|v| parse_bool(v).ok().flatten())
+    }
+
+    /// Returns the integer `key` within `min..=max`; `None` when unset,
+    /// empty or invalid.
+    pub(crate) fn integer(&self, key: &str, min: u32, max: u32) -> Option<u32> {
+        self.get(key).and_then(|v| parse_integer(v, min, max).ok().flatten())
+    }
+
     /// Returns `process` plus every `.env` entry whose name the process
     /// does not set; among file entries a later duplicate wins.
     fn merge(

@@ -1,12 +1,13 @@
 //! Validated configuration: arguments, environment and `.env` resolved
 //! into the one [`Config`] that the rest of memoria reads.
 //!
-//! [`load`] runs the checks of cli.md §12 steps 1–7 in that order and
+//! [`load`] runs the checks of cli.md §12 steps 1–8 in that order and
 //! stops at the first failure. It reads the file system but writes
 //! nothing; finding exports and the oversubscription advice come later.
 
 mod dotenv;
 mod env;
+mod immich;
 mod paths;
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use self::paths::Given;
 use crate::cli::{self, Args, GlobalArgs};
 use crate::plan::Export;
 use crate::platform::{self, Platform};
+use crate::upload;
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -30,8 +32,8 @@ pub(crate) enum Loaded {
     /// Text for stdout, then exit 0 (`--list-processors`); it ends with a
     /// newline.
     Print(String),
-    /// A run with this configuration.
-    Run(Config),
+    /// A run with this configuration (boxed: it is large).
+    Run(Box<Config>),
 }
 
 /// A usage or configuration error: exit code 2 (cli.md §12).
@@ -163,6 +165,11 @@ pub(crate) struct Config {
     pub(crate) timezone: Option<(String, TimeZone)>,
     /// Environment variables: process environment over `.env` values.
     pub(crate) env: Env,
+    /// Immich uploading, when enabled: URL and key known and no
+    /// `--skip-upload` (also set in `--dry-run`, which only plans).
+    pub(crate) upload: Option<upload::Settings>,
+    /// `--upload-only OUT_DIR`: absolute, an existing folder.
+    pub(crate) upload_only: Option<PathBuf>,
 }
 
 impl fmt::Debug for Config {
@@ -180,6 +187,8 @@ impl fmt::Debug for Config {
             .field("dry_run", &self.dry_run)
             .field("timezone", &self.timezone.as_ref().map(|(name, _)| name))
             .field("env", &self.env)
+            .field("upload", &self.upload)
+            .field("upload_only", &self.upload_only)
             .finish()
     }
 }
@@ -196,7 +205,7 @@ pub(crate) fn default_workers(cpus: usize) -> usize {
 }
 
 /// Parses `argv` (program name first) and validates the result in the
-/// order of cli.md §12 steps 1–7.
+/// order of cli.md §12 steps 1–8.
 ///
 /// `--help`, `--version` and syntax errors come back as
 /// [`LoadError::Clap`]; `--list-processors` as [`Loaded::Print`] without
@@ -213,7 +222,7 @@ pub(crate) fn load(
         return Ok(Loaded::Print(cli::list_processors()));
     }
     let host = Host::current()?;
-    Ok(Loaded::Run(resolve(args, &host)?))
+    Ok(Loaded::Run(Box::new(resolve(args, &host)?)))
 }
 
 /// What validation reads from the running process; tests supply their
@@ -242,9 +251,10 @@ impl Host {
     }
 }
 
-/// Runs steps 3–7 of cli.md §12 and builds the configuration.
+/// Runs steps 3–8 of cli.md §12 and builds the configuration.
 fn resolve(args: Args, host: &Host) -> Result<Config, LoadError> {
     // Step 3: how the arguments are combined.
+    upload_only_conflicts(&args)?;
     let given = given_input(&args)?;
     // Steps 4 and 5: values checked against built-in tables.
     let processor =
@@ -252,10 +262,25 @@ fn resolve(args: Args, host: &Host) -> Result<Config, LoadError> {
     let timezone = args.timezone.as_deref().map(time_zone).transpose()?;
     // Step 6: the .env file and environment values.
     let env = env::load(args.env_file.as_deref(), &host.cwd, &host.vars)?;
+    let immich = immich::resolve(&args, &env)?;
     // Step 7: the folders.
     let inputs = paths::inputs(given, &host.cwd)?;
     let output = paths::resolve(&host.cwd, &args.output);
-    paths::check_output(&output, &inputs)?;
+    let upload_only = match &args.upload_only {
+        Some(dir) => Some(paths::upload_only(dir, &host.cwd)?),
+        None => {
+            paths::check_output(&output, &inputs)?;
+            None
+        }
+    };
+    // Step 8: upload-only needs somewhere to upload to.
+    if upload_only.is_some() && immich.settings.is_none() {
+        let message = "Upload-only mode requires Immich URL and API key";
+        return Err(UsageError::new(message.to_string()).into());
+    }
+    if let Some((set, unset)) = immich.half {
+        log::warn!("{set} is set but {unset} is not; uploads disabled");
+    }
 
     let workers = args.workers.filter(|&n| n > 0);
     let verbosity = Verbosity::from_flags(&args.global);
@@ -272,7 +297,26 @@ fn resolve(args: Args, host: &Host) -> Result<Config, LoadError> {
         dry_run: args.dry_run,
         timezone,
         env,
+        upload: immich.settings,
+        upload_only,
     })
+}
+
+/// Checks the `--upload-only` combinations of cli.md §12 step 3.
+fn upload_only_conflicts(args: &Args) -> Result<(), UsageError> {
+    if args.upload_only.is_none() {
+        return Ok(());
+    }
+    let message = if args.skip_upload {
+        "--upload-only and --skip-upload are mutually exclusive"
+    } else if args.originals.is_some() {
+        "--upload-only is not compatible with --originals"
+    } else if args.input.is_none() {
+        "--upload-only needs INPUT_DIR to detect processors and usernames"
+    } else {
+        return Ok(());
+    };
+    Err(UsageError::with_usage(message))
 }
 
 /// Checks step 3 of cli.md §12 and returns the input argument given.

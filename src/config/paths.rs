@@ -66,6 +66,15 @@ pub(super) fn inputs(given: Given, cwd: &Path) -> Result<Inputs, UsageError> {
     })
 }
 
+/// Checks the `--upload-only` folder (cli.md §12 step 7) and returns it
+/// resolved.
+pub(super) fn upload_only(
+    dir: &Path,
+    cwd: &Path,
+) -> Result<PathBuf, UsageError> {
+    existing_dir(&resolve(cwd, dir), "Upload-only")
+}
+
 /// Returns `abs` when it is an existing folder; `noun` starts the
 /// messages of cli.md §5.1 and §5.2.
 fn existing_dir(abs: &Path, noun: &str) -> Result<PathBuf, UsageError> {

@@ -11,6 +11,7 @@ use super::process::{self, Ctx};
 use super::{Job, Run};
 use crate::platform::{self, Platform};
 use crate::report::{self, ExportOutcome, ProcessorReport, Settings};
+use crate::upload;
 
 /// Banner rule of the per-export block.
 const RULE: &str =
@@ -55,7 +56,7 @@ pub(crate) fn run(
     };
     if detected.is_empty() {
         no_platform(run, job, &mut outcome, &say);
-        return finish(run, job, outcome, started);
+        return finish(run, job, outcome, started, &[]);
     }
     say(&format!("Detected {} processor(s):", detected.len()));
     for p in &detected {
@@ -65,10 +66,11 @@ pub(crate) fn run(
     if let Err(err) = prepare_output(run, job, &detected) {
         outcome.error = Some(format!("{err:#}"));
         run.console.line(&format!("ERROR: {err:#}"));
-        return finish(run, job, outcome, started);
+        return finish(run, job, outcome, started, &[]);
     }
-    outcome.processors = run_platforms(run, job, &detected, &say);
-    finish(run, job, outcome, started)
+    let (processors, upload_plan) = run_platforms(run, job, &detected, &say);
+    outcome.processors = processors;
+    finish(run, job, outcome, started, &upload_plan)
 }
 
 /// Returns the detected platforms, filtered by `--processor`.
@@ -133,13 +135,16 @@ fn prepare_output(
     Ok(())
 }
 
-/// Runs each detected platform in registry order on the export's pool.
+/// Runs each detected platform in registry order on the export's pool,
+/// handing each successful platform's files to the uploader. Returns the
+/// reports and, for a dry run with uploading enabled, each platform's
+/// `UPLOAD` plan lines.
 fn run_platforms(
     run: &Run,
     job: &Job,
     detected: &[&'static dyn Platform],
     say: &dyn Fn(&str),
-) -> Vec<ProcessorReport> {
+) -> (Vec<ProcessorReport>, Vec<Vec<String>>) {
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(run.config.workers)
         .thread_name(|i| format!("memoria-worker-{i}"))
@@ -148,10 +153,11 @@ fn run_platforms(
         Ok(pool) => pool,
         Err(err) => {
             let msg = format!("failed to start worker threads: {err}");
-            return detected
+            let reports = detected
                 .iter()
                 .map(|p| ProcessorReport::could_not_run(*p, msg.clone()))
                 .collect();
+            return (reports, Vec::new());
         }
     };
     let progress = run.console.progress(&job.export.name);
@@ -165,14 +171,18 @@ fn run_platforms(
     };
     let mut allocators = HashMap::new();
     let mut reports = Vec::new();
+    let mut upload_plan = Vec::new();
     for (i, p) in detected.iter().enumerate() {
         say(&format!("[{}/{}] Running: {}", i + 1, detected.len(), p.name()));
         progress.processor(p.name());
         report::set_context(&job.export.name, p.name());
         let started = Instant::now();
-        let report = match p.plan(&job.export) {
+        let (report, files) = match p.plan(&job.export) {
             Ok(plan) => process::run(&cx, *p, plan, &mut allocators),
-            Err(err) => ProcessorReport::could_not_run(*p, format!("{err:#}")),
+            Err(err) => (
+                ProcessorReport::could_not_run(*p, format!("{err:#}")),
+                Vec::new(),
+            ),
         };
         for problem in report.problems() {
             say(&format!("  ! {problem}"));
@@ -181,10 +191,29 @@ fn run_platforms(
             report::processor_line(&report, started.elapsed().as_secs_f64());
         log::info!("{line}");
         say(&line);
+        let upload_job = upload::Job {
+            export: job.export.name.clone(),
+            processor: p.name().to_string(),
+            out_root: job.out_root.clone(),
+            folder: p.rules().folder.to_string(),
+            files,
+        };
+        match &run.config.upload {
+            Some(settings) if run.config.dry_run => {
+                upload_plan
+                    .push(upload::plan_lines(&upload_job, &settings.ignore));
+            }
+            // Only a processor that ran hands over its files (upload.md
+            // §2); without an uploader running, submit drops the job.
+            _ if report.error().is_none() && !upload_job.files.is_empty() => {
+                upload::submit(upload_job);
+            }
+            _ => {}
+        }
         reports.push(report);
     }
     progress.finish();
-    reports
+    (reports, upload_plan)
 }
 
 /// Prints the export summary, the dry-run plan or writes `report.json`.
@@ -193,6 +222,7 @@ fn finish(
     job: &Job,
     mut outcome: ExportOutcome,
     started: Instant,
+    upload_plan: &[Vec<String>],
 ) -> ExportOutcome {
     outcome.seconds = started.elapsed().as_secs_f64();
     outcome.interrupted = super::is_interrupted();
@@ -200,7 +230,7 @@ fn finish(
         run.console.info(&format!("\n{}\n", report::export_summary(&outcome)));
     }
     if run.config.dry_run {
-        print_plan(&outcome);
+        print_plan(&outcome, upload_plan);
         return outcome;
     }
     let settings = settings(run);
@@ -225,10 +255,11 @@ fn settings(run: &Run) -> Settings {
     }
 }
 
-/// Prints the dry-run plan of an export on stdout (cli.md §9).
-fn print_plan(outcome: &ExportOutcome) {
+/// Prints the dry-run plan of an export on stdout (cli.md §9), with the
+/// `UPLOAD` lines of each processor when uploading is enabled.
+fn print_plan(outcome: &ExportOutcome, upload_plan: &[Vec<String>]) {
     let mut out = std::io::stdout().lock();
-    for p in &outcome.processors {
+    for (i, p) in outcome.processors.iter().enumerate() {
         let _ = writeln!(
             out,
             "# {} · {} → {}/",
@@ -236,7 +267,8 @@ fn print_plan(outcome: &ExportOutcome) {
             p.name(),
             p.folder()
         );
-        for line in p.plan_lines() {
+        let uploads = upload_plan.get(i).map(Vec::as_slice).unwrap_or(&[]);
+        for line in p.plan_lines().iter().chain(uploads) {
             let _ = writeln!(out, "{line}");
         }
     }

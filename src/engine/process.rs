@@ -17,6 +17,7 @@ use crate::plan::{Capture, Export, Item, Plan, Rules, SuffixStyle};
 use crate::platform::Platform;
 use crate::report::{Phase, ProcessorReport, Progress};
 use crate::time::{Resolved, Zones};
+use crate::upload;
 
 /// Everything one platform run needs from its export.
 pub(crate) struct Ctx<'a> {
@@ -61,13 +62,14 @@ struct Job {
 /// A value with the name of where it came from (`report.json` `source`).
 type Sourced<T> = (T, &'static str);
 
-/// Runs `plan` of `platform` and returns its report section.
+/// Runs `plan` of `platform` and returns its report section and the
+/// files it wrote (or, in a dry run, would write) for the uploader.
 pub(crate) fn run(
     cx: &Ctx,
     platform: &dyn Platform,
     plan: Plan,
     allocators: &mut HashMap<&'static str, Allocator>,
-) -> ProcessorReport {
+) -> (ProcessorReport, Vec<upload::File>) {
     let rules = platform.rules();
     let mut report = ProcessorReport::new(platform, &plan.username);
     let tick = || cx.progress.inc();
@@ -91,27 +93,58 @@ pub(crate) fn run(
     let alloc = allocators.entry(rules.folder).or_default();
     let jobs = plan_jobs(cx, &rules, &plan.items, &inspected, &units, alloc);
 
+    let mut uploads = Vec::new();
     if cx.dry_run {
         record_dry(&mut report, &plan.items, &units, &jobs, &inspected);
+        for job in &jobs {
+            uploads.push(upload_file(&plan.items, &units[job.unit], job, None));
+        }
     } else {
         cx.progress.phase(Phase::Write, jobs.len());
         let results = write_all(cx, &plan.items, &units, &jobs, &inspected);
         for (job, result) in jobs.iter().zip(results) {
-            record(
-                &mut report,
-                &plan.items,
-                &units[job.unit],
-                job,
-                result,
-                &inspected,
-            );
+            let unit = &units[job.unit];
+            if let Ok(written) = &result {
+                uploads.push(upload_file(
+                    &plan.items,
+                    unit,
+                    job,
+                    Some(written),
+                ));
+            }
+            record(&mut report, &plan.items, unit, job, result, &inspected);
         }
     }
     issues::handle(cx, &rules, &plan, &mut report);
     for skipped in &plan.skipped {
         report.skipped(&skipped.input, &skipped.reason);
     }
-    report
+    (report, uploads)
+}
+
+/// Returns the uploader's view of a written (or planned) unit: path,
+/// size, SHA-1, capture instant, favourite (any member), albums and
+/// sidecar (upload.md §2).
+fn upload_file(
+    items: &[Item],
+    unit: &Unit,
+    job: &Job,
+    written: Option<&Written>,
+) -> upload::File {
+    let folder = job.output.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let sidecar = written
+        .and_then(|w| w.sidecar.as_ref())
+        .and_then(|p| p.file_name())
+        .map(|name| format!("{folder}/{}", name.to_string_lossy()));
+    upload::File {
+        path: job.output.clone(),
+        size: written.map_or(0, |w| w.size),
+        sha1: written.map(|w| w.sha1.clone()),
+        taken: job.mtime,
+        favorite: unit.members.iter().any(|&i| items[i].favorite),
+        albums: unit.albums.clone(),
+        sidecar,
+    }
 }
 
 /// Merges the occurrences of one content group: the primary's facts win,

@@ -4,7 +4,10 @@
 //! [`Plan`]; the engine does everything else. Detection never fails: an
 //! unreadable folder is "no match" plus a warning.
 
+mod folder;
+pub(crate) mod google_chat;
 pub(crate) mod google_photos;
+pub(crate) mod google_voice;
 pub(crate) mod names;
 
 use crate::plan::{Export, Plan, Rules};
@@ -30,8 +33,11 @@ pub(crate) trait Platform: Sync {
 /// Returns every platform in registry order: descending priority, then
 /// ascending id (platforms.md §1).
 pub(crate) fn registry() -> Vec<&'static dyn Platform> {
-    let mut all: Vec<&'static dyn Platform> =
-        vec![&google_photos::GooglePhotos];
+    let mut all: Vec<&'static dyn Platform> = vec![
+        &google_chat::GoogleChat,
+        &google_photos::GooglePhotos,
+        &google_voice::GoogleVoice,
+    ];
     all.sort_by(|a, b| {
         b.priority().cmp(&a.priority()).then(a.id().cmp(b.id()))
     });

@@ -75,6 +75,55 @@ impl Console {
     }
 }
 
+impl Console {
+    /// Returns the uploader's bar (reports.md §5): bytes of the current
+    /// upload job.
+    pub(crate) fn upload_bar(&self) -> UploadBar {
+        let bar = if self.bars {
+            multi().add(ProgressBar::new(0))
+        } else {
+            ProgressBar::hidden()
+        };
+        let style = ProgressStyle::with_template(
+            "[Upload] {msg:43!} {bar:24} {bytes}/{total_bytes} \
+             {bytes_per_sec} {eta}",
+        )
+        .expect("the template is valid");
+        bar.set_style(style);
+        bar.enable_steady_tick(Duration::from_millis(200));
+        UploadBar { bar }
+    }
+}
+
+/// The uploader's progress bar; cheap to update from upload threads.
+#[derive(Clone)]
+pub(crate) struct UploadBar {
+    bar: ProgressBar,
+}
+
+impl UploadBar {
+    /// Starts a job called `label` of `bytes` bytes.
+    pub(crate) fn job(&self, label: &str, bytes: u64) {
+        self.bar.reset();
+        self.bar.set_length(bytes);
+        self.bar.set_message(label.to_string());
+    }
+
+    /// Moves by `bytes`: forward as bytes are sent, back when a failed
+    /// attempt's bytes are taken back.
+    pub(crate) fn moved(&self, bytes: i64) {
+        match u64::try_from(bytes) {
+            Ok(forward) => self.bar.inc(forward),
+            Err(_) => self.bar.dec(bytes.unsigned_abs()),
+        }
+    }
+
+    /// Removes the bar.
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
 /// A phase of the per-export bar.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Phase {

@@ -135,6 +135,22 @@ pub(crate) fn open_log_files(cwd: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates `logs/upload_only_<export>_<YYYYMMDD_HHMMSS>.log` under `cwd`
+/// (reports.md §4) and returns its path and the open file.
+pub(crate) fn open_upload_only_log(
+    cwd: &Path,
+    export: &str,
+) -> anyhow::Result<(PathBuf, File)> {
+    let dir = cwd.join("logs");
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("failed to create {}", dir.display()))?;
+    let stamp =
+        jiff::ZonedDateTime::now().strftime("%Y%m%d_%H%M%S").to_string();
+    let path = dir.join(format!("upload_only_{export}_{stamp}.log"));
+    let file = append(&path)?;
+    Ok((path, file))
+}
+
 /// Sets the `<export>/<processor>` of this thread's records.
 pub(crate) fn set_context(export: &str, processor: &str) {
     CONTEXT.with(|c| {

@@ -11,10 +11,13 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::{json, Map, Value};
 
-pub(crate) use console::{Console, Phase, Progress};
-pub(crate) use log::{init_logger, open_log_files, set_context};
+pub(crate) use console::{Console, Phase, Progress, UploadBar};
+pub(crate) use log::{
+    init_logger, open_log_files, open_upload_only_log, set_context,
+};
 pub(crate) use summary::{
-    export_summary, overall_summary, processor_line, ExportOutcome,
+    export_summary, overall_summary, processor_line, upload_only_summary,
+    ExportOutcome, UploadCounts, UploadState, LAYOUT_HELP,
 };
 
 use crate::media::{Route, TempFile, Written};

@@ -1,6 +1,7 @@
 //! The per-export summary block and the final overall summary
 //! (cli.md §8.2, §8.3).
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::{Counts, ProcessorReport};
@@ -75,6 +76,123 @@ impl ExportOutcome {
     }
 }
 
+/// The supported layouts listed after `No processors matched` (cli.md
+/// §8.2).
+pub(crate) const LAYOUT_HELP: &str = "\
+Supported layouts (inside the export folder):
+  Google Photos            Google Photos/<album>/…          (also under Takeout/)
+  Google Chat              Google Chat/Groups/<DM|Space …>/messages.json
+  Google Voice             Voice/Calls/… - Text - ….html
+  Instagram Messages       your_instagram_activity/messages/inbox/<chat>/message_1.html (HTML)
+  Instagram Public Media   media/posts/<YYYYMM>/ with your_instagram_activity/media/*.html
+  Instagram Old            3 or more YYYY-MM-DD_HH-MM-SS_UTC.* files at the top level
+  Snapchat Memories        [memories/] media/ + overlays/ + metadata.json
+  Snapchat Memories        [memories/] json/memories_history.json or html/memories_history.html
+  Snapchat Messages        [messages/] json/chat_history.json + chat_media/
+  Discord                  Messages/index.json + Messages/c<channel id>/
+  iMessage                 chat.db + Attachments/, or SMS/sms.db + SMS/Attachments/
+  iMessage-iMazing         Messages - <chat>.csv + \"YYYY-MM-DD HH MM SS - <chat> - <file>\" media
+Run with --list-processors to see all available processors.";
+
+/// Upload outcomes of one export, one job or the whole run (upload.md
+/// §6).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UploadCounts {
+    /// Sent and created on the server.
+    pub(crate) uploaded: usize,
+    /// Already on the server.
+    pub(crate) duplicate: usize,
+    /// Failed uploads or album assignments.
+    pub(crate) failed: usize,
+    /// Not uploaded on purpose (unsupported type, interrupted).
+    pub(crate) skipped: usize,
+}
+
+impl UploadCounts {
+    /// Adds `other` to these counters.
+    pub(crate) fn add(&mut self, other: &UploadCounts) {
+        self.uploaded += other.uploaded;
+        self.duplicate += other.duplicate;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
+    }
+
+    /// Returns the number of files counted.
+    pub(crate) fn total(&self) -> usize {
+        self.uploaded + self.duplicate + self.failed + self.skipped
+    }
+
+    /// Returns `N uploaded, N already on server, N failed, N skipped`.
+    pub(crate) fn text(&self) -> String {
+        format!(
+            "{} uploaded, {} already on server, {} failed, {} skipped",
+            self.uploaded, self.duplicate, self.failed, self.skipped
+        )
+    }
+}
+
+/// What uploading did in a run, for the final summary (cli.md §8.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum UploadState {
+    /// Uploading was not enabled: no `Upload:` line.
+    Off,
+    /// Preflight failed: `Upload: FAILED (<reason>)`.
+    Failed(String),
+    /// The uploader ran; counts per export name.
+    Done(HashMap<String, UploadCounts>),
+}
+
+impl UploadState {
+    /// Returns true when the run must end with exit code 1 because of
+    /// uploads: a failed preflight or any failed file.
+    pub(crate) fn is_failure(&self) -> bool {
+        match self {
+            UploadState::Off => false,
+            UploadState::Failed(_) => true,
+            UploadState::Done(per) => per.values().any(|c| c.failed > 0),
+        }
+    }
+
+    /// Returns the `Upload:` line, if any.
+    fn line(&self) -> Option<String> {
+        match self {
+            UploadState::Off => None,
+            UploadState::Failed(reason) => {
+                Some(format!("Upload: FAILED ({reason})"))
+            }
+            UploadState::Done(per) => {
+                let mut total = UploadCounts::default();
+                for counts in per.values() {
+                    total.add(counts);
+                }
+                Some(format!("Upload: {}", total.text()))
+            }
+        }
+    }
+
+    /// Returns the upload counts of `export`, when it uploaded anything.
+    fn of(&self, export: &str) -> Option<&UploadCounts> {
+        match self {
+            UploadState::Done(per) => per.get(export),
+            _ => None,
+        }
+    }
+}
+
+/// Returns the `UPLOAD SUMMARY` block of `--upload-only` (upload.md §8
+/// step 9).
+pub(crate) fn upload_only_summary(counts: &UploadCounts, log: &str) -> String {
+    format!(
+        "{RULE}\nUPLOAD SUMMARY\n{RULE}\nTotal files: {}\nUploaded: {}\n\
+         Already on server: {}\nFailed: {}\nSkipped: {}\nLog: {log}\n{RULE}",
+        counts.total(),
+        counts.uploaded,
+        counts.duplicate,
+        counts.failed,
+        counts.skipped
+    )
+}
+
 /// Returns the status line of one processor (cli.md §8.2).
 pub(crate) fn processor_line(p: &ProcessorReport, seconds: f64) -> String {
     if let Some(err) = p.error() {
@@ -123,6 +241,7 @@ pub(crate) fn export_summary(outcome: &ExportOutcome) -> String {
 pub(crate) fn overall_summary(
     outcomes: &[ExportOutcome],
     reports: &str,
+    upload: &UploadState,
 ) -> String {
     let mut out = format!("{RULE}\nOVERALL SUMMARY\n{RULE}\n");
     let mut total = Counts::default();
@@ -130,7 +249,19 @@ pub(crate) fn overall_summary(
     for o in outcomes {
         ok += usize::from(o.is_success());
         total.add(&o.counts());
-        let _ = writeln!(out, "  {:<15} {}", o.mark(), o.export.name);
+        let _ = match upload.of(&o.export.name) {
+            Some(c) => writeln!(
+                out,
+                "  {:<15} {} (upload: {} uploaded, {} already on server, \
+                 {} failed)",
+                o.mark(),
+                o.export.name,
+                c.uploaded,
+                c.duplicate,
+                c.failed
+            ),
+            None => writeln!(out, "  {:<15} {}", o.mark(), o.export.name),
+        };
     }
     let n = outcomes.len();
     let _ = writeln!(
@@ -143,6 +274,9 @@ pub(crate) fn overall_summary(
         "Files: {} written, {} duplicates merged, {} unmatched, {} failed",
         total.written, total.duplicate, total.unmatched, total.failed
     );
+    if let Some(line) = upload.line() {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = write!(out, "Reports: {reports}\n{RULE}");
     out
 }

@@ -5,6 +5,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli_args;
+mod fake_immich;
+mod google_chat;
 mod google_photos;
+mod google_voice;
 mod robustness;
 mod support;
+mod upload;

@@ -5,13 +5,14 @@
 //! warning, and by planning, which fails when the folder cannot be read.
 
 use std::fs;
-use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use serde_json::Value;
 
 use crate::discover;
+pub(super) use crate::platform::folder::Folder;
+use crate::platform::folder::{google_root, is_real_dir};
 
 /// The folder's English name.
 const FOLDER: &str = "Google Photos";
@@ -21,29 +22,6 @@ const PROBES_PER_ALBUM: usize = 3;
 /// Larger files are not sidecars and are never parsed by detection.
 const PROBE_MAX_BYTES: u64 = 1 << 20;
 
-/// A folder with its name and its path relative to the export.
-#[derive(Clone, Debug)]
-pub(super) struct Folder {
-    /// The folder's own name.
-    pub(super) name: String,
-    /// Absolute path.
-    pub(super) path: PathBuf,
-    /// Path relative to the export, `/`-separated.
-    pub(super) rel: String,
-}
-
-impl Folder {
-    /// Returns the sub-folder `name` of this folder.
-    fn child(&self, name: &str) -> Folder {
-        let rel = if self.rel.is_empty() {
-            name.to_string()
-        } else {
-            format!("{}/{name}", self.rel)
-        };
-        Folder { name: name.to_string(), path: self.path.join(name), rel }
-    }
-}
-
 /// Returns the Google Photos folder of the export at `export`: `Google
 /// Photos` under the Google root when it has a sub-folder, else the first
 /// localized folder (byte order) whose albums hold a sidecar with a
@@ -52,10 +30,7 @@ impl Folder {
 /// Errors when the Google root or the `Google Photos` folder cannot be
 /// read; unreadable candidate folders are skipped with a warning.
 pub(super) fn photos_folder(export: &Path) -> anyhow::Result<Option<Folder>> {
-    let root =
-        Folder { name: String::new(), path: export.into(), rel: "".into() };
-    let takeout = root.child("Takeout");
-    let google = if is_real_dir(&takeout.path)? { takeout } else { root };
+    let google = google_root(export)?;
     let named = google.child(FOLDER);
     if is_real_dir(&named.path)? && !albums(&named)?.is_empty() {
         return Ok(Some(named));
@@ -95,17 +70,6 @@ pub(super) fn albums(folder: &Folder) -> anyhow::Result<Vec<Folder>> {
 /// with `_`, or banned (platforms.md §2.1, §3.3).
 pub(super) fn is_skipped_name(name: &str) -> bool {
     name.starts_with('_') || discover::is_ignored_name(name)
-}
-
-/// Returns whether `path` is a folder itself (not a symbolic link to one);
-/// a missing path is not.
-fn is_real_dir(path: &Path) -> anyhow::Result<bool> {
-    match fs::symlink_metadata(path) {
-        Ok(meta) => Ok(meta.is_dir()),
-        Err(err) if err.kind() == ErrorKind::NotFound => Ok(false),
-        Err(err) => Err(err)
-            .with_context(|| format!("failed to read {}", path.display())),
-    }
 }
 
 /// Returns whether an album folder of `candidate` holds a sidecar with a

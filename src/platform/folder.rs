@@ -1,0 +1,98 @@
+//! Folders of an export as platforms walk them: absolute path plus the
+//! `/`-separated path relative to the export that reports use, and the
+//! Google root that Google Photos, Chat and Voice share (platforms.md §3.1:
+//! `<export>/Takeout` when that is a folder, else the export itself).
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+/// A folder with its name and its path relative to the export.
+#[derive(Clone, Debug)]
+pub(crate) struct Folder {
+    /// The folder's own name (empty for the export itself).
+    pub(crate) name: String,
+    /// Absolute path.
+    pub(crate) path: PathBuf,
+    /// Path relative to the export, `/`-separated (empty for the export).
+    pub(crate) rel: String,
+}
+
+impl Folder {
+    /// Returns the export folder itself.
+    pub(crate) fn root(export: &Path) -> Folder {
+        Folder { name: String::new(), path: export.into(), rel: String::new() }
+    }
+
+    /// Returns the sub-folder `name` of this folder (it may not exist).
+    pub(crate) fn child(&self, name: &str) -> Folder {
+        let rel = if self.rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", self.rel)
+        };
+        Folder { name: name.to_string(), path: self.path.join(name), rel }
+    }
+
+    /// Returns the export-relative path of file `name` in this folder.
+    pub(crate) fn rel_of(&self, name: &str) -> String {
+        if self.rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", self.rel)
+        }
+    }
+}
+
+/// Returns the Google root of `export`: its `Takeout` folder when that is
+/// a real folder, else the export itself.
+pub(crate) fn google_root(export: &Path) -> anyhow::Result<Folder> {
+    let root = Folder::root(export);
+    let takeout = root.child("Takeout");
+    Ok(if is_real_dir(&takeout.path)? { takeout } else { root })
+}
+
+/// Returns whether `path` is a folder without following a symbolic link
+/// (links to folders inside an export are never entered, platforms.md
+/// §2.1). A missing path, or a file where a folder of the path should be,
+/// is no folder; other errors (permission denied) are returned.
+pub(crate) fn is_real_dir(path: &Path) -> anyhow::Result<bool> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) => Ok(meta.is_dir()),
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::NotFound | ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err)
+            .with_context(|| format!("failed to read {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_google_root_is_takeout_when_present() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(google_root(dir.path()).unwrap().rel, "");
+        std::fs::write(dir.path().join("Takeout"), "a file").unwrap();
+        assert_eq!(google_root(dir.path()).unwrap().rel, "", "not a folder");
+        std::fs::remove_file(dir.path().join("Takeout")).unwrap();
+        std::fs::create_dir(dir.path().join("Takeout")).unwrap();
+        let root = google_root(dir.path()).unwrap();
+        assert_eq!(root.rel, "Takeout");
+        assert_eq!(
+            root.child("Voice").child("Calls").rel,
+            "Takeout/Voice/Calls"
+        );
+        assert_eq!(root.rel_of("x.jpg"), "Takeout/x.jpg");
+        assert!(!is_real_dir(&dir.path().join("Takeout/x/y")).unwrap());
+    }
+}
