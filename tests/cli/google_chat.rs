@@ -36,7 +36,7 @@ fn msg(sender: &str, date: Option<&str>, text: &str, files: &[&str]) -> Value {
 
 /// Builds the takeout: a DM with Jane, an unnamed space and a
 /// conversation whose `messages.json` is broken.
-fn takeout(env: &TestEnv) {
+pub(crate) fn takeout(env: &TestEnv) {
     let chat = format!("{EXPORT}/Takeout/Google Chat");
     env.json(
         &format!("{chat}/Users/User 1234/user_info.json"),

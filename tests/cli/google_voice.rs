@@ -48,7 +48,7 @@ fn message(ts: &str, name: &str, tel: &str, inner: &str) -> String {
 /// Builds the takeout: one text conversation with two photos, a
 /// voicemail-style audio attachment and a missing file, plus an
 /// unreferenced photo, an unreferenced voicemail and its page.
-fn takeout(env: &TestEnv) {
+pub(crate) fn takeout(env: &TestEnv) {
     let body = [
         message(
             "2016-05-18T11:00:23.648-04:00",

@@ -8,6 +8,7 @@ mod cli_args;
 mod fake_immich;
 mod google_chat;
 mod google_photos;
+mod google_takeout;
 mod google_voice;
 mod robustness;
 mod support;
