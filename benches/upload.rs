@@ -8,7 +8,7 @@
 //! (target: under 150 MB whatever the file size). A third run repeats
 //! the first: every file is then found by the duplicate pre-check.
 
-#[allow(dead_code, unused_imports, clippy::unwrap_used)]
+#[allow(unused_imports, clippy::unwrap_used)]
 #[path = "../tests/cli/fake_immich/mod.rs"]
 mod fake_immich;
 

@@ -368,9 +368,13 @@ mod tests {
 
     #[test]
     fn list_processors_matches_the_registry() {
-        let want = "Available processors:\n\
-                    \n  • Google Photos                  (priority: 50)\n\
-                    \nTotal: 1 processor(s)\n";
+        // cli.md §4: priority descending, ties by id; update this literal
+        // when a platform is registered.
+        let want = "Available processors:\n\n\
+            \x20 • Google Chat                    (priority: 50)\n\
+            \x20 • Google Photos                  (priority: 50)\n\
+            \x20 • Google Voice                   (priority: 50)\n\
+            \nTotal: 3 processor(s)\n";
         assert_eq!(list_processors(), want);
     }
 }

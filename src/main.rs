@@ -101,6 +101,13 @@ fn run(config: &Config) -> ExitCode {
         format!("{}/report.json", config.output.display())
     };
     let upload = uploads.finish(&console);
+    if matches!(upload, UploadState::Done(_)) {
+        for job in &jobs {
+            if let Err(err) = upload::annotate_report(&job.out_root) {
+                log::error!("{err:#}");
+            }
+        }
+    }
     console.line(&report::overall_summary(&outcomes, &reports, &upload));
     exit_code(0, &outcomes, &upload)
 }

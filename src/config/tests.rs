@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::upload;
 
 /// A temp working directory holding `exp/` (an export), `orig/` (a folder
 /// of exports) and `file` (not a folder).
@@ -338,4 +339,90 @@ fn output_overlapping_an_input_is_refused() {
     );
     assert_eq!(err.message, want);
     assert!(!Path::new(&host.cwd.join("output")).exists());
+}
+
+#[test]
+fn immich_settings_follow_flag_environment_dotenv() {
+    let (_dir, host) = fixture(&[("IMMICH_API_KEY", "from-env")], 8);
+    std::fs::write(
+        host.cwd.join(".env"),
+        "IMMICH_INSTANCE_URL=http://file.example/\nIMMICH_API_KEY=from-file\n\
+         IMMICH_UPLOAD_CONCURRENCY=8\nIMMICH_SKIP_HASH=yes\n",
+    )
+    .unwrap();
+    let got = config(&host, &["exp"]).upload.unwrap();
+    assert_eq!(got.url, "http://file.example");
+    assert_eq!(got.key, upload::ApiKey::new("from-env".into()));
+    assert_eq!(got.concurrency, 8);
+    assert!(!got.bulk_check);
+    assert_eq!(got.ignore.patterns(), ["issues/**", "**/*matching/**"]);
+    let got = config(
+        &host,
+        &[
+            "exp",
+            "--immich-url",
+            "https://flag.example/api",
+            "--immich-key",
+            "k",
+        ],
+    );
+    let got = got.upload.unwrap();
+    assert_eq!(got.url, "https://flag.example/api");
+    assert_eq!(got.key, upload::ApiKey::new("k".into()));
+    let got = config(&host, &["exp", "--immich-concurrency", "2"]);
+    assert_eq!(got.upload.unwrap().concurrency, 2);
+    assert!(config(&host, &["exp", "--skip-upload"]).upload.is_none());
+    let (_dir, host) = fixture(&[], 8);
+    let got = config(
+        &host,
+        &["exp", "--immich-url", "http://h", "--immich-key", "k"],
+    );
+    assert_eq!(got.upload.unwrap().concurrency, 4);
+    assert!(config(&host, &["exp", "--immich-url", "http://h"])
+        .upload
+        .is_none());
+}
+
+#[test]
+fn upload_only_is_checked_in_order() {
+    let (_dir, host) = fixture(&[], 8);
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["exp", "--upload-only", "missing", "--skip-upload"],
+            "--upload-only and --skip-upload are mutually exclusive",
+        ),
+        (
+            &["--originals", "orig", "--upload-only", "missing"],
+            "--upload-only is not compatible with --originals",
+        ),
+        (
+            &["--upload-only", "missing"],
+            "--upload-only needs INPUT_DIR to detect processors and usernames",
+        ),
+        (
+            &["exp", "--upload-only", "file"],
+            "Upload-only path is not a directory",
+        ),
+        (
+            &["exp", "--upload-only", "exp"],
+            "Upload-only mode requires Immich URL and API key",
+        ),
+    ];
+    for (argv, want) in cases {
+        let err = usage(&host, argv);
+        assert!(err.message.starts_with(want), "{argv:?}: {}", err.message);
+    }
+    let got = config(
+        &host,
+        &[
+            "exp",
+            "--upload-only",
+            "orig",
+            "--immich-url",
+            "http://h",
+            "--immich-key",
+            "k",
+        ],
+    );
+    assert_eq!(got.upload_only, Some(host.cwd.join("orig")));
 }

@@ -98,11 +98,8 @@ fn no_platform(
         return;
     }
     run.console.line(&format!(
-        "ERROR: No processors matched input directory: {path}\n\
-         Supported layouts (inside the export folder):\n\
-         \x20 Google Photos            Google Photos/<album>/…          \
-         (also under Takeout/)\n\
-         Run with --list-processors to see all available processors."
+        "ERROR: No processors matched input directory: {path}\n{}",
+        report::LAYOUT_HELP
     ));
     outcome.error = Some("No processors matched".to_string());
 }

@@ -77,21 +77,12 @@ impl ExportOutcome {
 }
 
 /// The supported layouts listed after `No processors matched` (cli.md
-/// §8.2).
+/// §8.2): the platforms memoria has so far.
 pub(crate) const LAYOUT_HELP: &str = "\
 Supported layouts (inside the export folder):
   Google Photos            Google Photos/<album>/…          (also under Takeout/)
   Google Chat              Google Chat/Groups/<DM|Space …>/messages.json
   Google Voice             Voice/Calls/… - Text - ….html
-  Instagram Messages       your_instagram_activity/messages/inbox/<chat>/message_1.html (HTML)
-  Instagram Public Media   media/posts/<YYYYMM>/ with your_instagram_activity/media/*.html
-  Instagram Old            3 or more YYYY-MM-DD_HH-MM-SS_UTC.* files at the top level
-  Snapchat Memories        [memories/] media/ + overlays/ + metadata.json
-  Snapchat Memories        [memories/] json/memories_history.json or html/memories_history.html
-  Snapchat Messages        [messages/] json/chat_history.json + chat_media/
-  Discord                  Messages/index.json + Messages/c<channel id>/
-  iMessage                 chat.db + Attachments/, or SMS/sms.db + SMS/Attachments/
-  iMessage-iMazing         Messages - <chat>.csv + \"YYYY-MM-DD HH MM SS - <chat> - <file>\" media
 Run with --list-processors to see all available processors.";
 
 /// Upload outcomes of one export, one job or the whole run (upload.md

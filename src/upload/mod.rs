@@ -15,6 +15,7 @@ pub(crate) mod only;
 mod preflight;
 mod queue;
 mod record;
+pub(crate) use record::annotate_report;
 mod retry;
 
 use std::fmt;

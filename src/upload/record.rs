@@ -2,7 +2,9 @@
 //! `report.json`, rewritten atomically after each of the export's jobs.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 
 use serde_json::{json, Map, Value};
 
@@ -95,4 +97,59 @@ fn file_json(outcome: &Outcome) -> Value {
         entry.insert("albums".into(), json!(outcome.file.albums));
     }
     Value::Object(entry)
+}
+
+/// Copies each file's upload result from `upload-report.json` into the
+/// `written` entries of `report.json` in `out_root` (reports.md §3 and the
+/// uploader issue: the audit records the upload result and asset id).
+///
+/// Runs once the uploader has finished, so both files are final; an
+/// export without uploads is left alone.
+pub(crate) fn annotate_report(out_root: &Path) -> anyhow::Result<()> {
+    let uploads = out_root.join("upload-report.json");
+    if !uploads.exists() {
+        return Ok(());
+    }
+    let results = results_by_path(&read_json(&uploads)?);
+    let path = out_root.join("report.json");
+    let mut report = read_json(&path)?;
+    let files = report.get_mut("files").and_then(Value::as_array_mut);
+    for entry in files.into_iter().flatten() {
+        let written =
+            entry.get("fate").and_then(Value::as_str) == Some("written");
+        let output = entry.get("output").and_then(Value::as_str);
+        let result = output.and_then(|o| results.get(o)).filter(|_| written);
+        if let (Some(result), Some(map)) = (result, entry.as_object_mut()) {
+            map.insert("upload".into(), result.clone());
+        }
+    }
+    crate::report::write_json(&path, &report)
+}
+
+/// Returns `{status, asset_id, error}` per uploaded path.
+fn results_by_path(doc: &Value) -> HashMap<String, Value> {
+    let jobs = doc.get("jobs").and_then(Value::as_array);
+    let files = jobs.into_iter().flatten().filter_map(|job| job.get("files"));
+    let mut out = HashMap::new();
+    for file in files.filter_map(Value::as_array).flatten() {
+        let Some(path) = file.get("path").and_then(Value::as_str) else {
+            continue;
+        };
+        let mut result = Map::new();
+        for key in ["status", "asset_id", "error", "reason"] {
+            if let Some(value) = file.get(key) {
+                result.insert(key.into(), value.clone());
+            }
+        }
+        out.insert(path.to_string(), Value::Object(result));
+    }
+    out
+}
+
+/// Reads a JSON file.
+fn read_json(path: &Path) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("invalid JSON in {}", path.display()))
 }

@@ -23,7 +23,11 @@ fn photos_chat_and_voice_come_out_of_one_run() {
         "--timezone",
         "UTC",
     ]);
-    assert!(run.stderr().contains("Detected 3 processor(s):"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("Detected 3 processor(s):"),
+        "{}",
+        run.stderr()
+    );
     let report = env.read_json("out/report.json");
     let names: Vec<&str> = report["processors"]
         .as_array()
@@ -40,5 +44,8 @@ fn photos_chat_and_voice_come_out_of_one_run() {
     let chat = env.tree("out/chat");
     assert!(chat.iter().any(|n| n.starts_with("gchat-john.doe-")), "{chat:?}");
     let voice = env.tree("out/Google Voice");
-    assert!(voice.iter().any(|n| n.starts_with("gvoice-john.doe-")), "{voice:?}");
+    assert!(
+        voice.iter().any(|n| n.starts_with("gvoice-john.doe-")),
+        "{voice:?}"
+    );
 }

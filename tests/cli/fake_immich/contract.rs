@@ -67,6 +67,7 @@ impl Spec {
         let paths = self.doc["paths"].as_object()?;
         let method = method.to_ascii_lowercase();
         let want: Vec<&str> = path.split('/').collect();
+        let mut best: Option<(String, &Value, HashMap<String, String>)> = None;
         for (template, item) in paths {
             let parts: Vec<&str> = template.split('/').collect();
             if parts.len() != want.len() {
@@ -81,13 +82,14 @@ impl Spec {
                     t == w
                 }
             });
-            if fits {
-                if let Some(op) = item.get(&method) {
-                    return Some((template.clone(), op, params));
-                }
+            // A literal segment beats a parameter (`/api-keys/me` over
+            // `/api-keys/{id}`).
+            let better = best.as_ref().is_none_or(|b| params.len() < b.2.len());
+            if let (true, true, Some(op)) = (fits, better, item.get(&method)) {
+                best = Some((template.clone(), op, params));
             }
         }
-        None
+        best
     }
 
     /// Checks path and query parameters.
@@ -126,10 +128,11 @@ impl Spec {
                     ),
                     None => errs.push(format!("missing path parameter {name}")),
                 },
-                Some("query") if p["required"] == true => {
-                    if !query.iter().any(|(k, _)| k == name) {
-                        errs.push(format!("missing query parameter {name}"));
-                    }
+                Some("query")
+                    if p["required"] == true
+                        && !query.iter().any(|(k, _)| k == name) =>
+                {
+                    errs.push(format!("missing query parameter {name}"));
                 }
                 _ => {}
             }
@@ -313,22 +316,14 @@ impl Spec {
                     errs.push(format!("{at}: expected a string, got {value}"))
                 }
             },
-            Some("integer") => {
-                if !(value.is_i64() || value.is_u64()) {
-                    errs.push(format!(
-                        "{at}: expected an integer, got {value}"
-                    ));
-                }
+            Some("integer") if !(value.is_i64() || value.is_u64()) => {
+                errs.push(format!("{at}: expected an integer, got {value}"));
             }
-            Some("number") => {
-                if !value.is_number() {
-                    errs.push(format!("{at}: expected a number"));
-                }
+            Some("number") if !value.is_number() => {
+                errs.push(format!("{at}: expected a number"));
             }
-            Some("boolean") => {
-                if !value.is_boolean() {
-                    errs.push(format!("{at}: expected a boolean, got {value}"));
-                }
+            Some("boolean") if !value.is_boolean() => {
+                errs.push(format!("{at}: expected a boolean, got {value}"));
             }
             _ => {}
         }
@@ -370,12 +365,8 @@ impl Spec {
 /// Validates a string's format and pattern.
 fn string(schema: &Value, text: &str, at: &str, errs: &mut Vec<String>) {
     match schema["format"].as_str() {
-        Some("date-time") => {
-            if text.parse::<jiff::Timestamp>().is_err() {
-                errs.push(format!(
-                    "{at}: '{text}' is not an ISO-8601 date-time"
-                ));
-            }
+        Some("date-time") if text.parse::<jiff::Timestamp>().is_err() => {
+            errs.push(format!("{at}: '{text}' is not an ISO-8601 date-time"));
         }
         Some("uuid") => {
             let ok = text.len() == 36
@@ -387,10 +378,8 @@ fn string(schema: &Value, text: &str, at: &str, errs: &mut Vec<String>) {
                 errs.push(format!("{at}: '{text}' is not a UUID"));
             }
         }
-        Some("email") => {
-            if !text.contains('@') {
-                errs.push(format!("{at}: '{text}' is not an email"));
-            }
+        Some("email") if !text.contains('@') => {
+            errs.push(format!("{at}: '{text}' is not an email"));
         }
         _ => {}
     }
