@@ -90,6 +90,10 @@ pub(crate) struct Item {
     pub(crate) context: Map<String, Value>,
     /// Whether the platform marked the item as a favourite.
     pub(crate) favorite: bool,
+    /// A transparent PNG to composite over the media before metadata is
+    /// embedded (Snapchat captions, stickers and drawings; metadata.md
+    /// §11).
+    pub(crate) overlay: Option<PathBuf>,
 }
 
 /// A media file the platform found no metadata for.
@@ -134,6 +138,9 @@ pub(crate) struct Skipped {
 pub(crate) enum SuffixStyle {
     /// Style A: `base`, `base_1`, `base_2` (Google Chat, Google Voice).
     FromOne,
+    /// Style B: `base`, `base_2`, `base_3` (Snapchat and the messaging
+    /// platforms).
+    FromTwo,
     /// Google Photos day numbering (platforms.md §3.6).
     DayNumbering,
 }

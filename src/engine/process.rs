@@ -253,8 +253,12 @@ fn allocate(
 ) -> Vec<String> {
     match style {
         SuffixStyle::DayNumbering => alloc.day_numbering(requests),
-        SuffixStyle::FromOne => {
-            requests.iter().map(|r| alloc.counter(&r.base, &r.ext, 1)).collect()
+        SuffixStyle::FromOne | SuffixStyle::FromTwo => {
+            let first = if style == SuffixStyle::FromOne { 1 } else { 2 };
+            requests
+                .iter()
+                .map(|r| alloc.counter(&r.base, &r.ext, first))
+                .collect()
         }
     }
 }

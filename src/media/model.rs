@@ -76,10 +76,6 @@ pub(crate) enum DescriptionPolicy {
     /// Write only when no description carrier of the container holds text.
     KeepIfPresent,
     /// Write into every carrier, replacing what was there.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the Snapchat platforms (#6) overwrite")
-    )]
     Overwrite,
 }
 

@@ -9,6 +9,7 @@ pub(crate) mod google_chat;
 pub(crate) mod google_photos;
 pub(crate) mod google_voice;
 pub(crate) mod names;
+pub(crate) mod snapchat_memories;
 
 use crate::plan::{Export, Plan, Rules};
 
@@ -37,6 +38,7 @@ pub(crate) fn registry() -> Vec<&'static dyn Platform> {
         &google_chat::GoogleChat,
         &google_photos::GooglePhotos,
         &google_voice::GoogleVoice,
+        &snapchat_memories::SnapchatMemories,
     ];
     all.sort_by(|a, b| {
         b.priority().cmp(&a.priority()).then(a.id().cmp(b.id()))

@@ -83,6 +83,7 @@ Supported layouts (inside the export folder):
   Google Photos            Google Photos/<album>/…          (also under Takeout/)
   Google Chat              Google Chat/Groups/<DM|Space …>/messages.json
   Google Voice             Voice/Calls/… - Text - ….html
+  Snapchat Memories        [memories/] media/ + overlays/ + metadata.json
 Run with --list-processors to see all available processors.";
 
 /// Upload outcomes of one export, one job or the whole run (upload.md

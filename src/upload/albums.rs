@@ -85,7 +85,7 @@ impl Albums {
                     self.listing = Some(list(&server.client)?);
                 }
                 let all = self.listing.as_deref().unwrap_or_default();
-                pick(all, server, name)
+                pick(all, owner(server), name)
             }
         };
         match existing {
@@ -114,13 +114,19 @@ fn lookup(server: &Server, name: &str) -> Result<Option<String>, CallError> {
         }
         Generation::G1 | Generation::G2 => list(&server.client)?,
     };
-    Ok(pick(&albums, server, name))
+    Ok(pick(&albums, owner(server), name))
 }
 
-/// Picks the user's album called exactly `name`: the oldest, then the
-/// smallest id.
-fn pick(albums: &[Album], server: &Server, name: &str) -> Option<String> {
-    let owner = server.user.as_ref().map(|u| u.id.as_str());
+/// Returns the user id albums must belong to, when preflight knows it.
+fn owner(server: &Server) -> Option<&str> {
+    server.user.as_ref().map(|u| u.id.as_str())
+}
+
+/// Picks the user's album called exactly `name` (case-sensitive, no
+/// normalisation): of several, the one with the oldest `createdAt`, then
+/// the smallest id (upload.md §5.8), so every run files into the same
+/// album. An album whose `createdAt` cannot be read comes last.
+fn pick(albums: &[Album], owner: Option<&str>, name: &str) -> Option<String> {
     albums
         .iter()
         .filter(|a| a.name == name)
@@ -128,9 +134,9 @@ fn pick(albums: &[Album], server: &Server, name: &str) -> Option<String> {
             (Some(me), Some(theirs)) => me == theirs,
             _ => true,
         })
-        .min_by(|a, b| {
-            let at = |x: &Album| x.created_at.parse::<jiff::Timestamp>().ok();
-            at(a).cmp(&at(b)).then_with(|| a.id.cmp(&b.id))
+        .min_by_key(|a| {
+            let at = a.created_at.parse::<jiff::Timestamp>().ok();
+            (at.is_none(), at, a.id.as_str())
         })
         .map(|a| a.id.clone())
 }
@@ -227,6 +233,31 @@ mod tests {
             error: error.map(str::to_string),
             error_message: message.map(str::to_string),
         }
+    }
+
+    #[test]
+    fn the_oldest_own_album_of_a_name_wins() {
+        let album =
+            |id: &str, name: &str, at: &str, owner: Option<&str>| Album {
+                id: id.into(),
+                name: name.into(),
+                created_at: at.into(),
+                owner_id: owner.map(str::to_string),
+            };
+        let albums = [
+            album("a", "Trip", "2024-01-01T00:00:00.000Z", Some("me")),
+            album("d", "Trip", "2023-01-01T00:00:00.000Z", Some("me")),
+            album("c", "Trip", "2023-01-01T00:00:00.000Z", Some("me")),
+            album("b", "Trip", "2020-01-01T00:00:00.000Z", Some("you")),
+            album("e", "trip", "2019-01-01T00:00:00.000Z", Some("me")),
+            album("f", "Trip ", "2019-01-01T00:00:00.000Z", Some("me")),
+            album("0", "Trip", "garbage", Some("me")),
+        ];
+        assert_eq!(pick(&albums, Some("me"), "Trip").as_deref(), Some("c"));
+        // Without a user id every owner counts (G3 filters server-side).
+        assert_eq!(pick(&albums, None, "Trip").as_deref(), Some("b"));
+        assert_eq!(pick(&albums[6..], None, "Trip").as_deref(), Some("0"));
+        assert_eq!(pick(&albums, None, "Nope"), None);
     }
 
     #[test]

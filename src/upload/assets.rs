@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use super::client::{CallError, Client};
 use super::preflight::Generation;
 use super::retry::Attempted;
+use super::watch::{Watch, Watched};
 use super::File;
 
 /// Files per `bulk-upload-check` request.
@@ -140,11 +141,11 @@ pub(super) fn upload(
         meter(-i64::try_from(bytes).unwrap_or(i64::MAX));
     };
     let what = format!("POST /assets {}", file.path);
-    let answer = client.upload(&what, || {
+    let answer = client.upload(&what, |watch| {
         // A retry starts over: take back what the last attempt counted.
         take_back();
         let counter = Counter { sent: Arc::clone(&sent), meter: meter.clone() };
-        form(generation, root, file, counter)
+        form(generation, root, file, counter, watch)
     });
     if answer.result.is_err() {
         take_back();
@@ -163,12 +164,13 @@ pub(super) fn upload(
 }
 
 /// Builds the multipart body of upload.md §5.7: text fields, the file,
-/// then the sidecar.
+/// then the sidecar; both readers mark progress on `watch`.
 fn form(
     generation: Generation,
     root: &Path,
     file: &File,
     counter: Counter,
+    watch: &Arc<Watch>,
 ) -> Result<Form, CallError> {
     let abs = root.join(&file.path);
     let name = file_name(&file.path);
@@ -193,13 +195,16 @@ fn form(
         .text("fileCreatedAt", when.clone())
         .text("fileModifiedAt", when)
         .text("isFavorite", file.favorite.to_string());
-    let reader = Counted { inner: handle, counter };
+    // The watch wraps the counter so that a given-up attempt counts no
+    // more bytes.
+    let reader = Watched::new(Counted { inner: handle, counter }, watch);
     form = form.part("assetData", binary(reader, meta.len(), name)?);
     if let Some(sidecar) = &file.sidecar {
         let abs = root.join(sidecar);
         if let Ok(handle) = fs::File::open(&abs) {
             let len = handle.metadata().map_err(|e| local(&abs, &e))?.len();
-            let part = binary(handle, len, file_name(sidecar))?;
+            let reader = Watched::new(handle, watch);
+            let part = binary(reader, len, file_name(sidecar))?;
             form = form.part("sidecarData", part);
         }
     }

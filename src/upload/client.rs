@@ -3,10 +3,14 @@
 //!
 //! Two blocking reqwest clients share the work: one for JSON calls (60 s
 //! per request) and one for uploads, which have no total limit but fail
-//! when the connection stops moving. Redirects are never followed. The
-//! API key goes only into the `x-api-key` header, marked sensitive.
+//! when no bytes move for 5 minutes ([`super::watch`]): each upload
+//! attempt runs on its own thread while the caller watches its progress
+//! and gives it up when it stalls. Redirects are never followed. The API
+//! key goes only into the `x-api-key` header, marked sensitive.
 
 use std::fmt;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::blocking::{multipart::Form, RequestBuilder, Response};
@@ -16,14 +20,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::retry::{self, Attempted, Failure};
+use super::watch::{self, Limits, Watch};
 use super::ApiKey;
-
-/// Connect timeout of every request.
-const CONNECT: Duration = Duration::from_secs(30);
-/// Total timeout of a JSON request.
-const JSON_CALL: Duration = Duration::from_secs(60);
-/// An upload fails when no bytes are acknowledged for this long.
-const STALLED: Duration = Duration::from_secs(300);
 
 /// Why a request failed for good.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +58,7 @@ pub(crate) struct Client {
     upload: reqwest::blocking::Client,
     api: String,
     key: ApiKey,
+    limits: Limits,
 }
 
 impl fmt::Debug for Client {
@@ -72,22 +71,26 @@ impl Client {
     /// Returns a client for the API at `api` (ending in `/api`).
     pub(super) fn new(api: &str, key: &ApiKey) -> Result<Client, String> {
         let agent = concat!("memoria/", env!("CARGO_PKG_VERSION"));
+        let limits = Limits::from_env();
         let build = |timeout: Option<Duration>| {
             reqwest::blocking::Client::builder()
                 .user_agent(agent)
                 .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(CONNECT)
+                .connect_timeout(limits.connect)
                 .timeout(timeout)
                 .tcp_keepalive(Duration::from_secs(30))
-                .tcp_user_timeout(STALLED)
+                // Unacknowledged bytes for this long end the connection.
+                .tcp_user_timeout(limits.stall)
                 .build()
                 .map_err(|e| format!("cannot start the HTTP client: {e}"))
         };
         Ok(Client {
-            json: build(Some(JSON_CALL))?,
+            json: build(Some(limits.json))?,
+            // No total limit: the stall watch of `upload` bounds uploads.
             upload: build(None)?,
             api: api.trim_end_matches('/').to_string(),
             key: key.clone(),
+            limits,
         })
     }
 
@@ -156,21 +159,25 @@ impl Client {
     }
 
     /// Uploads the multipart form that `form` builds (once per attempt,
-    /// so that every retry reopens the file) to `POST {api}/assets`.
+    /// so that every retry reopens the file) to `POST {api}/assets`. The
+    /// form's readers must mark progress on the attempt's watch
+    /// ([`watch::Watched`]); an attempt in which no bytes move for the
+    /// stall limit is given up and retried.
     pub(super) fn upload(
         &self,
         what: &str,
-        form: impl Fn() -> Result<Form, CallError>,
+        form: impl Fn(&Arc<Watch>) -> Result<Form, CallError>,
     ) -> Attempted<Value> {
         retry::run(what, || {
-            let form = form().map_err(Failure::fatal)?;
+            let watch = Watch::new();
+            let form = form(&watch).map_err(Failure::fatal)?;
             let request = self
                 .upload
                 .post(format!("{}/assets", self.api))
                 .headers(self.auth())
                 .header(header::ACCEPT, "application/json")
                 .multipart(form);
-            self.send(request, what)
+            self.send_watched(request, what, &watch)
         })
     }
 
@@ -180,15 +187,64 @@ impl Client {
         request: RequestBuilder,
         what: &str,
     ) -> Result<Value, Failure> {
-        let response = request.send().map_err(|e| transport(&e))?;
+        let limit = Some(self.limits.json);
+        let response = request.send().map_err(|e| transport(&e, limit))?;
         log::trace!("{what}: HTTP {}", response.status().as_u16());
-        self.read(response)
+        self.read(fetch(response, limit)?)
+    }
+
+    /// Sends an upload on its own thread and waits for the answer while
+    /// bytes move; a stalled attempt is given up (its thread ends with
+    /// the request, or when the server finally answers).
+    fn send_watched(
+        &self,
+        request: RequestBuilder,
+        what: &str,
+        watch: &Arc<Watch>,
+    ) -> Result<Value, Failure> {
+        let (tx, rx) = mpsc::channel();
+        let sent = std::thread::Builder::new()
+            .name("memoria-upload-send".into())
+            .spawn(move || {
+                let answer = request
+                    .send()
+                    .map_err(|e| transport(&e, None))
+                    .and_then(|r| fetch(r, None));
+                let _ = tx.send(answer);
+            });
+        if let Err(err) = sent {
+            let text = format!("cannot start an upload thread: {err}");
+            return Err(Failure::fatal(CallError::Local(text)));
+        }
+        loop {
+            match rx.recv_timeout(self.limits.tick()) {
+                Ok(answer) => {
+                    let answer = answer?;
+                    log::trace!("{what}: HTTP {}", answer.status.as_u16());
+                    return self.read(answer);
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if watch.idle() >= self.limits.stall {
+                        watch.abandon();
+                        return Err(stalled(self.limits.stall));
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Failure {
+                        error: CallError::Transport(
+                            "the upload ended without an answer".into(),
+                        ),
+                        retry: true,
+                        wait: None,
+                    })
+                }
+            }
+        }
     }
 
     /// Classifies an answer: JSON on 2xx, else the failure to report.
-    fn read(&self, response: Response) -> Result<Value, Failure> {
-        let status = response.status();
-        let headers = response.headers().clone();
+    fn read(&self, answer: Answer) -> Result<Value, Failure> {
+        let Answer { status, headers, body } = answer;
         if status.is_redirection() {
             let to = text_header(&headers, header::LOCATION.as_str());
             return Err(Failure::fatal(CallError::NotApi(format!(
@@ -196,7 +252,6 @@ impl Client {
                  IMMICH_INSTANCE_URL"
             ))));
         }
-        let body = response.text().map_err(|e| transport(&e))?;
         if status.is_success() {
             return self.json_body(&headers, &body);
         }
@@ -249,10 +304,47 @@ impl Client {
     }
 }
 
-/// Returns the retryable failure of a transport error.
-fn transport(err: &reqwest::Error) -> Failure {
+/// An answer read in full: status, headers and body text.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+/// Reads `response` in full (a redirect's body is not needed); `limit`
+/// is the request's time limit, for the message of a timeout.
+fn fetch(
+    response: Response,
+    limit: Option<Duration>,
+) -> Result<Answer, Failure> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = match status.is_redirection() {
+        true => String::new(),
+        false => response.text().map_err(|e| transport(&e, limit))?,
+    };
+    Ok(Answer { status, headers, body })
+}
+
+/// Returns the retryable failure of an upload in which no bytes moved
+/// for `limit` (upload.md §5.2).
+fn stalled(limit: Duration) -> Failure {
+    let text = format!(
+        "timed out: no bytes moved for {} (server stalled)",
+        watch::seconds(limit)
+    );
+    Failure { error: CallError::Transport(text), retry: true, wait: None }
+}
+
+/// Returns the retryable failure of a transport error; `limit` is the
+/// request's time limit, named when it ran out.
+fn transport(err: &reqwest::Error, limit: Option<Duration>) -> Failure {
+    let timed_out = match limit {
+        Some(limit) => format!("timed out after {}", watch::seconds(limit)),
+        None => "timed out".into(),
+    };
     let kind = if err.is_timeout() {
-        "timed out"
+        timed_out.as_str()
     } else if err.is_connect() {
         "connection failed"
     } else {

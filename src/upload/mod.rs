@@ -9,6 +9,7 @@
 mod albums;
 mod assets;
 mod client;
+mod crawl;
 mod ignore;
 mod job;
 pub(crate) mod only;
@@ -17,6 +18,7 @@ mod queue;
 mod record;
 pub(crate) use record::annotate_report;
 mod retry;
+mod watch;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -3,8 +3,11 @@
 //!
 //! `INPUT_DIR` decides which processors apply; the output root's
 //! `report.json` gives each processor's written files with their SHA-1,
-//! capture instant, albums and sidecar. The same uploader as in normal
-//! runs does the rest; a log file is always written.
+//! capture instant, albums and sidecar. A processor the report does not
+//! list (or every processor, when there is no memoria report) has its
+//! output folder crawled instead ([`super::crawl`]). The same uploader as
+//! in normal runs does the rest; a log file is always written and says
+//! where each file list came from.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,7 +16,7 @@ use anyhow::Context;
 use jiff::Timestamp;
 use serde_json::Value;
 
-use super::{File, Job, Settings, Uploader};
+use super::{crawl, File, Job, Settings, Uploader};
 use crate::config::Config;
 use crate::plan::Export;
 use crate::platform::{self, Platform};
@@ -38,7 +41,7 @@ pub(crate) fn run(
     console.info(&format!("Original export: {}", export.path.display()));
     console.info(&format!("Processed output: {}", root.display()));
     if config.dry_run {
-        return dry_run(config, console, export, &root);
+        return dry_run(config, console, export, &root, settings);
     }
     let (log_path, mut log) =
         match report::open_upload_only_log(Path::new("."), &export.name) {
@@ -60,10 +63,18 @@ pub(crate) fn run(
     console.info(&server.status_line());
     let header = log_header(export, &root, &server.status_line(), settings);
     let _ = log.write_all(header.as_bytes());
-    let jobs = match jobs(config, console, export, &root) {
+    let jobs = match jobs(config, console, export, &root, settings) {
         Ok(jobs) => jobs,
         Err(code) => return code,
     };
+    let jobs: Vec<Job> = jobs
+        .into_iter()
+        .map(|(job, source)| {
+            let _ = writeln!(log, "{source}");
+            job
+        })
+        .collect();
+    let _ = writeln!(log);
     let transcript =
         log.try_clone().ok().map(|f| Box::new(f) as super::queue::Transcript);
     let uploader = match Uploader::start(
@@ -112,13 +123,74 @@ fn log_header(
 }
 
 /// Builds one job per detected processor whose output folder exists
-/// (upload.md §8 steps 5–7); `Err` carries the exit code.
+/// (upload.md §8 steps 5–7), each with the line that says where its file
+/// list came from; `Err` carries the exit code.
 fn jobs(
     config: &Config,
     console: &Console,
     export: &Export,
     root: &Path,
-) -> Result<Vec<Job>, Code> {
+    settings: &Settings,
+) -> Result<Vec<(Job, String)>, Code> {
+    let present = processors(config, console, export, root)?;
+    let report = read_report(root);
+    // A dry run lists files without reading them all (cli.md §9).
+    let threads = match config.dry_run || !settings.bulk_check {
+        true => 0,
+        false => settings.concurrency,
+    };
+    let jobs = present.into_iter().map(|p| {
+        let (files, source) =
+            file_list(p, export, root, report.as_ref(), settings, threads);
+        let line = format!("{}: {} files from {source}", p.name(), files.len());
+        console.info(&line);
+        let job = Job {
+            export: export.name.clone(),
+            processor: p.name().to_string(),
+            out_root: root.to_path_buf(),
+            folder: p.rules().folder.to_string(),
+            files,
+        };
+        (job, line)
+    });
+    Ok(jobs.collect())
+}
+
+/// Returns the files of processor `p` and where they came from: the
+/// report when it lists `p`, else a crawl of `p`'s output folder
+/// (upload.md §8 step 7). A dry run (`threads` 0) or `IMMICH_SKIP_HASH`
+/// crawls without hashing.
+fn file_list(
+    p: &dyn Platform,
+    export: &Export,
+    root: &Path,
+    report: Option<&Value>,
+    settings: &Settings,
+    threads: usize,
+) -> (Vec<File>, String) {
+    if let Some(report) = report.filter(|r| lists(r, p.name())) {
+        return (written(report, p.name()), "report.json".into());
+    }
+    let user = crawl::user_of(p.name(), export);
+    let folder = p.rules().folder;
+    let target =
+        crawl::Target { root, processor: p.name(), folder, user: &user };
+    let files = crawl::files(&target, &settings.ignore, threads);
+    let why = match report {
+        Some(_) => "not in report.json",
+        None => "no report.json",
+    };
+    (files, format!("crawling {folder}/ ({why})"))
+}
+
+/// Returns the detected processors whose output folder exists (upload.md
+/// §8 steps 5 and 6); `Err` carries the exit code.
+fn processors(
+    config: &Config,
+    console: &Console,
+    export: &Export,
+    root: &Path,
+) -> Result<Vec<&'static dyn Platform>, Code> {
     let detected: Vec<&'static dyn Platform> = platform::registry()
         .into_iter()
         .filter(|p| config.processor.is_none_or(|want| want.id() == p.id()))
@@ -150,37 +222,43 @@ fn jobs(
             .line("ERROR: No output folders found for the detected processors");
         return Err(1);
     }
-    let report = read_report(root).map_err(|err| {
-        console.line(&format!("ERROR: {err:#}"));
-        1
-    })?;
-    Ok(present
-        .into_iter()
-        .map(|p| Job {
-            export: export.name.clone(),
-            processor: p.name().to_string(),
-            out_root: root.to_path_buf(),
-            folder: p.rules().folder.to_string(),
-            files: written(&report, p.name()),
-        })
-        .collect())
+    Ok(present)
 }
 
-/// Reads the output root's `report.json`.
-fn read_report(root: &Path) -> anyhow::Result<Value> {
+/// Reads the output root's `report.json` when it is memoria's; a file
+/// that is not is reported and then ignored (the folders are crawled).
+fn read_report(root: &Path) -> Option<Value> {
     let path = root.join("report.json");
     if !path.is_file() {
-        anyhow::bail!(
-            "no report.json in {}: upload-only mode takes the file list \
-             from the report.json that processing writes; process the \
-             export into this folder first",
-            root.display()
-        );
+        return None;
     }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("failed to read {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not valid JSON", path.display()))
+    let read = std::fs::read_to_string(&path)
+        .with_context(|| format!("failed to read {}", path.display()))
+        .and_then(|text| {
+            serde_json::from_str::<Value>(&text).with_context(|| {
+                format!("{} is not valid JSON", path.display())
+            })
+        })
+        .and_then(|report| {
+            let schema = report["schema"].as_str().unwrap_or("");
+            if !schema.starts_with("memoria-report/") {
+                anyhow::bail!("{} is not a memoria report", path.display());
+            }
+            Ok(report)
+        });
+    match read {
+        Ok(report) => Some(report),
+        Err(err) => {
+            log::warn!("{err:#}; crawling the output folders instead");
+            None
+        }
+    }
+}
+
+/// Returns true when `report` covers `processor` (it ran in that run).
+fn lists(report: &Value, processor: &str) -> bool {
+    let processors = report["processors"].as_array();
+    processors.into_iter().flatten().any(|p| p["name"] == processor)
 }
 
 /// Returns the `written` files of `processor` in a `report.json`.
@@ -218,12 +296,14 @@ fn dry_run(
     console: &Console,
     export: &Export,
     root: &Path,
+    settings: &Settings,
 ) -> Code {
-    let jobs = match jobs(config, console, export, root) {
+    let jobs = match jobs(config, console, export, root, settings) {
         Ok(jobs) => jobs,
         Err(code) => return code,
     };
-    let ignore = config.upload.as_ref().map(|s| &s.ignore);
+    let jobs: Vec<Job> = jobs.into_iter().map(|(job, _)| job).collect();
+    let ignore = &settings.ignore;
     let mut out = std::io::stdout().lock();
     for job in &jobs {
         let _ = writeln!(
@@ -234,7 +314,7 @@ fn dry_run(
         let mut files: Vec<&File> = job.files.iter().collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         for file in files {
-            if ignore.is_some_and(|i| !i.keeps(&file.path)) {
+            if !ignore.keeps(&file.path) {
                 continue;
             }
             let albums: Vec<String> =
@@ -287,6 +367,23 @@ mod tests {
         assert_eq!(file.albums, ["Google Photos/x", "Trip"]);
         assert_eq!(file.taken.map(|t| t.as_second()), Some(1_609_493_400));
         assert_eq!(written(&report, "Google Chat")[0].sha1, None);
+    }
+
+    #[test]
+    fn only_memoria_reports_give_file_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read_report(dir.path()), None, "no report");
+        let path = dir.path().join("report.json");
+        std::fs::write(&path, "{not json").unwrap();
+        assert_eq!(read_report(dir.path()), None, "not JSON");
+        std::fs::write(&path, r#"{"schema": "other/1"}"#).unwrap();
+        assert_eq!(read_report(dir.path()), None, "not memoria's");
+        let report = serde_json::json!({"schema": "memoria-report/1",
+            "processors": [{"name": "Google Photos"}], "files": []});
+        std::fs::write(&path, report.to_string()).unwrap();
+        let read = read_report(dir.path()).unwrap();
+        assert!(lists(&read, "Google Photos"));
+        assert!(!lists(&read, "Google Chat"), "crawled instead");
     }
 
     #[test]

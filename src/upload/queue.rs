@@ -197,13 +197,19 @@ fn failure_lines(done: &Done) -> Vec<String> {
     lines
 }
 
-/// Returns the result line of a job.
+/// Returns the result line of a job; duplicates in the user's trash are
+/// named (upload.md §5.6).
 fn result_line(done: &Done) -> String {
     let c = done.counts();
     let mark = if c.failed > 0 { "✗" } else { "✓" };
+    let trashed = done.files.iter().filter(|f| f.in_trash).count();
+    let trash = match trashed {
+        0 => String::new(),
+        n => format!(" ({n} in the Immich trash)"),
+    };
     format!(
-        "[upload]   {mark} {} uploaded, {} already on server, {} failed, {} \
-         skipped ({} in {})",
+        "[upload]   {mark} {} uploaded, {} already on server{trash}, {} \
+         failed, {} skipped ({} in {})",
         c.uploaded,
         c.duplicate,
         c.failed,
@@ -231,9 +237,10 @@ fn clock(seconds: f64) -> String {
 fn transcript(job: &Job, done: &Done) -> String {
     let mut text = format!("{}\n", header(job));
     for file in &done.files {
+        let trash = if file.in_trash { "in trash, " } else { "" };
         let detail = match (&file.asset_id, &file.error) {
             (_, Some(err)) => format!(" ({err})"),
-            (Some(id), None) => format!(" (asset {id})"),
+            (Some(id), None) => format!(" ({trash}asset {id})"),
             (None, None) => String::new(),
         };
         text.push_str(&format!(

@@ -14,6 +14,8 @@ mod tables;
 pub(crate) mod tree;
 mod values;
 
+pub(crate) use values::iso6709;
+
 #[cfg(test)]
 mod tests;
 

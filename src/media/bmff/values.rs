@@ -12,7 +12,7 @@ use crate::media::model::{Gps, Stamp};
 /// Returns the ISO 6709 form of `gps` as metadata.md §3 specifies:
 /// `+40.50000-073.90000+012.300/`, five decimals at most, altitude only
 /// when non-zero.
-pub(super) fn iso6709(gps: &Gps) -> String {
+pub(crate) fn iso6709(gps: &Gps) -> String {
     let mut text = format!("{:+09.5}{:+010.5}", gps.latitude, gps.longitude);
     let altitude = gps.altitude.filter(|a| a.is_finite() && *a != 0.0);
     if let Some(altitude) = altitude {

@@ -137,6 +137,7 @@ impl<'a> Conversation<'a> {
             },
             context: self.context(message),
             favorite: false,
+            overlay: None,
         }
     }
 

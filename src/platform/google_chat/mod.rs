@@ -75,5 +75,15 @@ impl Platform for GoogleChat {
     }
 }
 
+/// Returns the username the processor uses for `export` (§4.3), for
+/// upload-only runs that crawl the library without a `report.json`
+/// (upload.md §8 step 7).
+pub(crate) fn username(export: &Export) -> String {
+    match locate::chat_folder(&export.path) {
+        Ok(chat) => user::User::find(&chat, &export.name).name,
+        Err(_) => crate::discover::username(&export.name, "google"),
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -124,6 +124,7 @@ fn item(
         matched: Match { rule, metadata: Some(origin.page.to_string()) },
         context,
         favorite: false,
+        overlay: None,
     }
 }
 

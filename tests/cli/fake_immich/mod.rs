@@ -52,6 +52,8 @@ pub struct Profile {
     pub permissions: Vec<String>,
     /// Whether `GET /users/me` is allowed.
     pub user_read: bool,
+    /// Extensions (`.png`) left out of the media types it accepts.
+    pub unsupported: Vec<String>,
 }
 
 impl Profile {
@@ -66,6 +68,7 @@ impl Profile {
             version,
             permissions: vec!["all".into()],
             user_read: true,
+            unsupported: Vec::new(),
         }
     }
 }
@@ -122,6 +125,8 @@ pub struct Asset {
     pub size: u64,
     pub fields: HashMap<String, String>,
     pub sidecar: Option<(String, Vec<u8>)>,
+    /// In the user's trash (the duplicate check says `isTrashed`).
+    pub trashed: bool,
 }
 
 /// An album on the fake server.
@@ -211,6 +216,16 @@ impl FakeImmich {
             assets: Vec::new(),
         });
         id
+    }
+
+    /// Moves the assets called `filename` to the trash.
+    pub fn trash(&self, filename: &str) {
+        let mut state = self.inner.state.lock().unwrap();
+        for asset in &mut state.assets {
+            if asset.filename == filename {
+                asset.trashed = true;
+            }
+        }
     }
 
     /// Takes every asset out of every album (as if a run had stopped
@@ -459,7 +474,7 @@ impl Inner {
         let path = req.path.strip_prefix("/api").unwrap_or(&req.path);
         match (req.method.as_str(), path) {
             ("GET", "/server/version") => (200, Ok(self.version())),
-            ("GET", "/server/media-types") => (200, Ok(routes::media_types())),
+            ("GET", "/server/media-types") => (200, Ok(self.media_types())),
             ("GET", "/users/me") if self.profile.user_read => {
                 (200, Ok(self.user_admin()))
             }

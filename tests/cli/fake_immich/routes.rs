@@ -57,7 +57,7 @@ impl Inner {
                 match state.assets.iter().find(|a| a.checksum == sum) {
                     Some(a) => json!({"id": item["id"], "action": "reject",
                         "reason": "duplicate", "assetId": a.id,
-                        "isTrashed": false}),
+                        "isTrashed": a.trashed}),
                     None => json!({"id": item["id"], "action": "accept"}),
                 }
             })
@@ -77,7 +77,7 @@ impl Inner {
             .rfind('.')
             .map(|i| name[i..].to_lowercase())
             .unwrap_or_default();
-        let media = media_types();
+        let media = self.media_types();
         let known = |key: &str| {
             media[key].as_array().unwrap().iter().any(|e| e == &ext)
         };
@@ -117,6 +117,7 @@ impl Inner {
                     s.bytes.clone().unwrap_or_default(),
                 )
             }),
+            trashed: false,
         });
         (201, Ok(json!({"id": id, "status": "created"})))
     }
@@ -215,7 +216,23 @@ impl Inner {
     }
 }
 
-/// The media types the fake accepts.
+impl Inner {
+    /// The media types the fake accepts: all of [`media_types`] but the
+    /// profile's unsupported extensions.
+    pub(super) fn media_types(&self) -> Value {
+        let mut types = media_types();
+        for key in ["image", "video"] {
+            if let Some(list) = types[key].as_array_mut() {
+                list.retain(|e| {
+                    !self.profile.unsupported.iter().any(|u| e == u.as_str())
+                });
+            }
+        }
+        types
+    }
+}
+
+/// Every media type the fake knows.
 pub(super) fn media_types() -> Value {
     json!({
         "image": [".avif", ".bmp", ".dng", ".gif", ".heic", ".heif", ".jpeg",

@@ -10,9 +10,11 @@ use serde_json::{json, Value};
 pub(crate) use crate::fake_immich::{FakeImmich, Gen, Profile, KEY};
 pub(crate) use crate::support::*;
 
+mod crawl;
 mod modes;
 mod preflight;
 mod resilience;
+mod scenarios;
 
 const EXPORT: &str = "google-alice-20250101";
 const TRIP: &str = "google-alice-20250101/Google Photos/Rome 2021";

@@ -144,3 +144,108 @@ fn the_api_key_never_reaches_stderr_or_logs() {
         .unwrap()
         .contains(KEY));
 }
+
+/// Shrinks the time limits of upload.md §5.2 (JSON 60 s, upload stall
+/// 5 min) to one second each, through memoria's internal test override.
+const FAST_LIMITS: (&str, &str) =
+    ("MEMORIA_INTERNAL_IMMICH_TIMEOUTS_MS", "1000,1000");
+
+/// Runs an upload with `FAST_LIMITS`, one request at a time, tracing.
+fn fast_run(env: &TestEnv, fake: &FakeImmich) -> Run {
+    let url = fake.url();
+    let args = [
+        EXPORT,
+        "-o",
+        "out",
+        "--immich-url",
+        &url,
+        "--immich-concurrency",
+        "1",
+        "-vv",
+    ];
+    run_env(env, &args, &[("IMMICH_API_KEY", KEY), FAST_LIMITS])
+}
+
+#[test]
+fn stalled_requests_are_given_up_and_retried() {
+    let env = TestEnv::new();
+    takeout(&env, EXPORT);
+    let fake = FakeImmich::start(Gen::G3);
+    // Answers that would come after 30 s: the JSON limit ends the first
+    // pre-check, the stall limit the first upload (whose small body is
+    // sent at once, so the wait for the answer is what stalls).
+    let hang = Fault::Slow(Duration::from_secs(30));
+    fake.fault("POST /assets/bulk-upload-check", [1], hang.clone());
+    fake.fault("POST /assets", [1], hang);
+    let started = std::time::Instant::now();
+    let run = fast_run(&env, &fake);
+    run.expect_code(0);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "no wait for the hung answers: {:?}",
+        started.elapsed()
+    );
+    // The hung attempts reach the fake's log only once answered (after
+    // 30 s), so the trace tells what happened to them.
+    let err = run.stderr();
+    assert!(
+        err.contains(
+            "POST /assets/bulk-upload-check: attempt 1 failed (timed out \
+             after 1 s"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("attempt 1 failed (timed out: no bytes moved for 1 s"),
+        "{err}"
+    );
+    let report = env.read_json("out/upload-report.json");
+    let job = &report["jobs"][0];
+    assert_eq!(
+        job["counts"],
+        json!({"uploaded": 4, "duplicate": 0, "failed": 0, "skipped": 0})
+    );
+    let checks = fake.calls("POST /assets/bulk-upload-check");
+    assert_eq!(checks.len(), 1, "the retry, answered at once");
+    assert_eq!(
+        checks[0].json.as_ref().unwrap()["assets"].as_array().unwrap().len(),
+        4
+    );
+    assert_eq!(fake.calls("POST /assets").len(), 4, "the retry and three");
+    let sums: Vec<String> =
+        fake.assets().iter().map(|a| a.checksum.clone()).collect();
+    assert_eq!(sums.len(), 4);
+    assert_eq!(sums.iter().collect::<BTreeSet<_>>().len(), 4);
+    assert_eq!(fake.album_files()["Google Photos/alice"].len(), 4);
+}
+
+#[test]
+fn an_upload_that_keeps_stalling_fails_with_its_reason() {
+    let env = TestEnv::new();
+    takeout(&env, EXPORT);
+    let fake = FakeImmich::start(Gen::G2);
+    fake.fault("POST /assets", 1..=5, Fault::Slow(Duration::from_secs(40)));
+    let started = std::time::Instant::now();
+    let run = fast_run(&env, &fake);
+    run.expect_code(1);
+    // Five one-second attempts and the waits of 1, 2, 4 and 8 s.
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(35), "{took:?}");
+    assert!(took >= Duration::from_secs(19), "{took:?}");
+    let report = env.read_json("out/upload-report.json");
+    let files = report["jobs"][0]["files"].as_array().unwrap();
+    let failed: Vec<&Value> =
+        files.iter().filter(|f| f["status"] == "failed").collect();
+    assert_eq!(failed.len(), 1, "{files:?}");
+    assert_eq!(failed[0]["attempts"], 5);
+    assert_eq!(
+        failed[0]["error"],
+        "timed out: no bytes moved for 1 s (server stalled)"
+    );
+    assert!(
+        run.stderr().contains("timed out: no bytes moved for 1 s"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(report["jobs"][0]["counts"]["uploaded"], 3);
+}

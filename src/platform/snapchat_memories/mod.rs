@@ -1,0 +1,65 @@
+//! Snapchat Memories in the layout a user assembles (platforms.md §9):
+//! `media/`, `overlays/` and `metadata.json`, directly in the export or
+//! under `memories/`.
+//!
+//! Ties every `metadata.json` entry to its media file and overlay by name
+//! and returns the items with capture time, position, description and
+//! overlay. Compositing, naming, zones and writing belong to the engine.
+
+mod entry;
+mod memories;
+mod root;
+
+use super::Platform;
+use crate::discover;
+use crate::media::model::DescriptionPolicy;
+use crate::plan::{Export, Plan, Rules, SuffixStyle};
+
+/// The Snapchat Memories processor (registry entry 4 of platforms.md §1).
+pub(crate) struct SnapchatMemories;
+
+impl Platform for SnapchatMemories {
+    fn name(&self) -> &'static str {
+        "Snapchat Memories"
+    }
+
+    fn id(&self) -> &'static str {
+        "snapchat_memories"
+    }
+
+    fn priority(&self) -> u8 {
+        80
+    }
+
+    fn rules(&self) -> Rules {
+        // §9.5: no de-duplication, suffix style B, description overwrite.
+        Rules {
+            folder: "memories",
+            suffix: SuffixStyle::FromTwo,
+            dedup: false,
+            description: DescriptionPolicy::Overwrite,
+        }
+    }
+
+    fn detect(&self, export: &Export) -> bool {
+        match root::holds_memories(&export.path) {
+            Ok(found) => found,
+            Err(err) => {
+                log::warn!("{err:#}");
+                false
+            }
+        }
+    }
+
+    fn plan(&self, export: &Export) -> anyhow::Result<Plan> {
+        let root = root::find(&export.path)?;
+        let entries = root.into_entries()?;
+        let user = discover::username(&export.name, "snapchat");
+        let mut plan = Plan { username: user.clone(), ..Plan::default() };
+        memories::plan_entries(&entries, &user, &mut plan)?;
+        Ok(plan)
+    }
+}
+
+#[cfg(test)]
+mod tests;
