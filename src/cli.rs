@@ -118,6 +118,22 @@ pub(crate) struct Args {
     #[arg(long, value_name = "ZONE", verbatim_doc_comment)]
     pub(crate) timezone: Option<String>,
 
+    /// Set the format of overlay videos
+    ///
+    /// mp4: the overlay burned into an H.264 MP4 that plays everywhere.
+    /// mkv: two video tracks, with and without the overlay. Both need
+    /// ffmpeg on the PATH; without it the video is written unchanged
+    /// and the overlay kept beside it.
+    #[arg(
+        long,
+        value_name = "MODE",
+        value_enum,
+        default_value_t = OverlayVideo::Mp4,
+        hide_possible_values = true,
+        verbatim_doc_comment
+    )]
+    pub(crate) overlay_video: OverlayVideo,
+
     /// Never upload, even when Immich is configured
     ///
     /// Processing only; the Immich settings are not even checked.
@@ -168,6 +184,15 @@ pub(crate) struct Args {
     /// Console verbosity and progress display.
     #[command(flatten)]
     pub(crate) global: GlobalArgs,
+}
+
+/// How Snapchat videos with an overlay are written (`--overlay-video`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum OverlayVideo {
+    /// The overlay burned into an H.264 MP4.
+    Mp4,
+    /// Two video tracks: with the overlay and the original.
+    Mkv,
 }
 
 /// Options about what the console shows.

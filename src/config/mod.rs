@@ -21,7 +21,8 @@ use jiff::tz::TimeZone;
 
 pub(crate) use self::env::Env;
 use self::paths::Given;
-use crate::cli::{self, Args, GlobalArgs};
+use crate::cli::{self, Args, GlobalArgs, OverlayVideo};
+use crate::media::overlay::VideoMode;
 use crate::plan::Export;
 use crate::platform::{self, Platform};
 use crate::upload;
@@ -163,6 +164,8 @@ pub(crate) struct Config {
     /// `--timezone`: the IANA name as the tz database spells it, and the
     /// zone; `None` means the machine zone (cli.md §10).
     pub(crate) timezone: Option<(String, TimeZone)>,
+    /// `--overlay-video`: how Snapchat overlay videos are produced.
+    pub(crate) overlay_video: VideoMode,
     /// Environment variables: process environment over `.env` values.
     pub(crate) env: Env,
     /// Immich uploading, when enabled: URL and key known and no
@@ -186,6 +189,7 @@ impl fmt::Debug for Config {
             .field("progress", &self.progress)
             .field("dry_run", &self.dry_run)
             .field("timezone", &self.timezone.as_ref().map(|(name, _)| name))
+            .field("overlay_video", &self.overlay_video)
             .field("env", &self.env)
             .field("upload", &self.upload)
             .field("upload_only", &self.upload_only)
@@ -296,6 +300,10 @@ fn resolve(args: Args, host: &Host) -> Result<Config, LoadError> {
         verbosity,
         dry_run: args.dry_run,
         timezone,
+        overlay_video: match args.overlay_video {
+            OverlayVideo::Mp4 => VideoMode::Mp4,
+            OverlayVideo::Mkv => VideoMode::Mkv,
+        },
         env,
         upload: immich.settings,
         upload_only,

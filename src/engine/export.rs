@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -158,6 +159,7 @@ fn run_platforms(
         }
     };
     let progress = run.console.progress(&job.export.name);
+    let scratch = Scratch::new(run, &job.export.name);
     let cx = Ctx {
         export: &job.export,
         out_root: &job.out_root,
@@ -165,6 +167,8 @@ fn run_platforms(
         pool: &pool,
         dry_run: run.config.dry_run,
         progress: &progress,
+        overlay_video: run.config.overlay_video,
+        scratch: &scratch.path,
     };
     let mut allocators = HashMap::new();
     let mut reports = Vec::new();
@@ -211,6 +215,52 @@ fn run_platforms(
     }
     progress.finish();
     (reports, upload_plan)
+}
+
+/// The export's scratch folder for ffmpeg passes: `TEMP_DIR` (else the
+/// system temp folder) `/memoria-<pid>-<export>`, removed when the export
+/// ends unless `DISABLE_TEMP_CLEANUP` is true (cli.md §3). A dry run
+/// creates none.
+struct Scratch {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Scratch {
+    fn new(run: &Run, export: &str) -> Scratch {
+        let env = &run.config.env;
+        let base =
+            env.get("TEMP_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+        let path =
+            base.join(format!("memoria-{}-{export}", std::process::id()));
+        let keep = env.get("DISABLE_TEMP_CLEANUP").is_some_and(is_true);
+        if !run.config.dry_run {
+            if let Err(err) = std::fs::create_dir_all(&path) {
+                log::warn!(
+                    "cannot create scratch folder {}: {err}",
+                    path.display()
+                );
+            }
+        }
+        Scratch { path, keep }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// Returns whether an environment value means true (cli.md §3; values
+/// were validated when the configuration was loaded).
+fn is_true(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "true" | "1" | "yes" | "on"
+    )
 }
 
 /// Prints the export summary, the dry-run plan or writes `report.json`.

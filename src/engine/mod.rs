@@ -10,6 +10,7 @@ mod issues;
 mod naming;
 pub(crate) mod oversub;
 mod process;
+mod render;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -11,8 +11,10 @@ use serde_json::{json, Map, Value};
 use super::inspect::{self, Inspected};
 use super::issues;
 use super::naming::{Allocator, Request};
+use super::render::{self, Done, Overlay, Target, Way};
+use crate::media;
 use crate::media::model::{offset_text, Gps, Metadata};
-use crate::media::{self, Written};
+use crate::media::overlay::VideoMode;
 use crate::plan::{Capture, Export, Item, Plan, Rules, SuffixStyle};
 use crate::platform::Platform;
 use crate::report::{Phase, ProcessorReport, Progress};
@@ -33,6 +35,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) dry_run: bool,
     /// The export's progress bar.
     pub(crate) progress: &'a Progress,
+    /// How overlay videos are produced (`--overlay-video`).
+    pub(crate) overlay_video: VideoMode,
+    /// Scratch folder for ffmpeg passes.
+    pub(crate) scratch: &'a Path,
 }
 
 /// Reason recorded for files Ctrl-C kept from being written.
@@ -46,6 +52,7 @@ struct Unit {
     description: Option<String>,
     albums: Vec<String>,
     context_albums: Vec<String>,
+    overlay: Option<PathBuf>,
 }
 
 /// A unit with its resolved date and destination.
@@ -57,6 +64,7 @@ struct Job {
     date: Option<Sourced<Resolved>>,
     gps: Option<Sourced<Gps>>,
     mtime: Option<Timestamp>,
+    overlay: Option<Overlay>,
 }
 
 /// A value with the name of where it came from (`report.json` `source`).
@@ -91,7 +99,9 @@ pub(crate) fn run(
         units.push(merge(&plan.items, members));
     }
     let alloc = allocators.entry(rules.folder).or_default();
-    let jobs = plan_jobs(cx, &rules, &plan.items, &inspected, &units, alloc);
+    let ffmpeg = check_ffmpeg(&plan.items);
+    let jobs =
+        plan_jobs(cx, &rules, &plan.items, &inspected, &units, alloc, ffmpeg);
 
     let mut uploads = Vec::new();
     if cx.dry_run {
@@ -104,13 +114,8 @@ pub(crate) fn run(
         let results = write_all(cx, &plan.items, &units, &jobs, &inspected);
         for (job, result) in jobs.iter().zip(results) {
             let unit = &units[job.unit];
-            if let Ok(written) = &result {
-                uploads.push(upload_file(
-                    &plan.items,
-                    unit,
-                    job,
-                    Some(written),
-                ));
+            if let Ok(done) = &result {
+                uploads.push(upload_file(&plan.items, unit, job, Some(done)));
             }
             record(&mut report, &plan.items, unit, job, result, &inspected);
         }
@@ -129,15 +134,17 @@ fn upload_file(
     items: &[Item],
     unit: &Unit,
     job: &Job,
-    written: Option<&Written>,
+    done: Option<&Done>,
 ) -> upload::File {
-    let folder = job.output.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let output = done.map_or(job.output.as_str(), |d| d.output.as_str());
+    let written = done.map(|d| &d.written);
+    let folder = output.rsplit_once('/').map_or("", |(dir, _)| dir);
     let sidecar = written
         .and_then(|w| w.sidecar.as_ref())
         .and_then(|p| p.file_name())
         .map(|name| format!("{folder}/{}", name.to_string_lossy()));
     upload::File {
-        path: job.output.clone(),
+        path: output.to_string(),
         size: written.map_or(0, |w| w.size),
         sha1: written.map(|w| w.sha1.clone()),
         taken: job.mtime,
@@ -170,10 +177,16 @@ fn merge(items: &[Item], members: Vec<usize>) -> Unit {
             context_albums.push(items[i].album.clone());
         }
     }
-    Unit { members, capture, gps, description, albums, context_albums }
+    let overlay =
+        pick(&|i| i.overlay.is_some()).and_then(|i| items[i].overlay.clone());
+    Unit { members, capture, gps, description, albums, context_albums, overlay }
 }
 
 /// Resolves dates and allocates a name for every unit, in planning order.
+///
+/// A video with an overlay reserves two names, the rendered one and the
+/// fallback with the source's extension, so that a late fallback never
+/// collides (metadata.md §11.1).
 fn plan_jobs(
     cx: &Ctx,
     rules: &Rules,
@@ -181,9 +194,12 @@ fn plan_jobs(
     inspected: &[Result<Inspected, String>],
     units: &[Unit],
     alloc: &mut Allocator,
+    ffmpeg: bool,
 ) -> Vec<Job> {
     let mut jobs = Vec::with_capacity(units.len());
     let mut requests = Vec::with_capacity(units.len());
+    // Per job: its request and, for a rendered video, the fallback's.
+    let mut slots = Vec::with_capacity(units.len());
     for (u, unit) in units.iter().enumerate() {
         let item = &items[unit.members[0]];
         let Ok(info) = &inspected[unit.members[0]] else { continue };
@@ -193,7 +209,11 @@ fn plan_jobs(
             || "00000000".to_string(),
             |(r, _)| r.stamp.local.strftime("%Y%m%d").to_string(),
         );
-        requests.push(Request {
+        let way = unit
+            .overlay
+            .as_ref()
+            .map(|_| Way::of(&info.ext, cx.overlay_video, ffmpeg));
+        let request = Request {
             base: safe_name(&format!("{}-{token}", item.prefix)),
             ext: info.ext.clone(),
             instant: date.as_ref().map(|(r, _)| r.instant.as_second()),
@@ -201,7 +221,16 @@ fn plan_jobs(
             stem: file_stem(&item.source),
             src_ext: file_ext(&item.source),
             album: item.album.clone(),
-        });
+        };
+        let rendered_ext =
+            way.map_or(info.ext.as_str(), |w| w.output_ext(&info.ext));
+        let fallback = (rendered_ext != info.ext).then(|| request.clone());
+        slots.push((
+            requests.len(),
+            fallback.as_ref().map(|_| requests.len() + 1),
+        ));
+        requests.push(Request { ext: rendered_ext.to_string(), ..request });
+        requests.extend(fallback);
         let meta = Metadata {
             date: date.as_ref().map(|(r, _)| r.stamp),
             gps: unit.gps.filter(Gps::is_valid),
@@ -209,6 +238,14 @@ fn plan_jobs(
             description_policy: rules.description,
         };
         let mtime = date.as_ref().map(|(r, _)| r.instant).or(info.mtime);
+        let overlay =
+            unit.overlay.as_ref().zip(way).map(|(png, way)| Overlay {
+                png: png.clone(),
+                input: relative(cx.export, png),
+                way,
+                fallback_output: String::new(),
+                fallback_dest: PathBuf::new(),
+            });
         jobs.push(Job {
             unit: u,
             output: String::new(),
@@ -217,14 +254,48 @@ fn plan_jobs(
             date,
             gps,
             mtime,
+            overlay,
         });
     }
     let names = allocate(alloc, rules.suffix, &requests);
-    for (job, name) in jobs.iter_mut().zip(names) {
-        job.output = format!("{}/{name}", rules.folder);
-        job.dest = cx.out_root.join(rules.folder).join(&name);
+    let folder = cx.out_root.join(rules.folder);
+    for (job, (main, fallback)) in jobs.iter_mut().zip(slots) {
+        job.output = format!("{}/{}", rules.folder, names[main]);
+        job.dest = folder.join(&names[main]);
+        if let Some(overlay) = job.overlay.as_mut() {
+            let name = &names[fallback.unwrap_or(main)];
+            overlay.fallback_output = format!("{}/{name}", rules.folder);
+            overlay.fallback_dest = folder.join(name);
+        }
     }
     jobs
+}
+
+/// Returns whether ffmpeg can render overlay videos, looking it up only
+/// when some item has an overlay; warns once per run when it is missing
+/// (metadata.md §11.5).
+fn check_ffmpeg(items: &[Item]) -> bool {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if !items.iter().any(|i| i.overlay.is_some()) {
+        return false;
+    }
+    let found = crate::media::overlay::has_ffmpeg();
+    if !found {
+        WARNED.call_once(|| {
+            log::warn!(
+                "ffmpeg not found: Snapchat videos are written without their \
+                 overlay; each overlay is kept beside its video as \
+                 *.overlay.png"
+            );
+        });
+    }
+    found
+}
+
+/// Returns `path` relative to the export, `/`-separated.
+fn relative(export: &Export, path: &Path) -> String {
+    let rel = path.strip_prefix(&export.path).unwrap_or(path);
+    rel.to_string_lossy().replace('\\', "/")
 }
 
 /// Logs which date source and zone won for an item (debug level).
@@ -294,7 +365,7 @@ fn write_all(
     units: &[Unit],
     jobs: &[Job],
     inspected: &[Result<Inspected, String>],
-) -> Vec<Result<Written, String>> {
+) -> Vec<Result<Done, String>> {
     let folders: std::collections::BTreeSet<&Path> =
         jobs.iter().filter_map(|j| j.dest.parent()).collect();
     for folder in folders {
@@ -314,20 +385,40 @@ fn write_all(
                 let Ok(info) = &inspected[primary] else {
                     return Err("not inspected".to_string());
                 };
-                let src = &items[primary].source;
-                let result = media::write(
-                    src,
-                    &job.dest,
-                    &job.meta,
-                    &info.existing,
-                    job.mtime,
-                )
-                .map_err(|e| format!("{e:#}"));
+                let target = Target {
+                    src: &items[primary].source,
+                    dest: &job.dest,
+                    output: &job.output,
+                    meta: &job.meta,
+                    existing: &info.existing,
+                    mtime: job.mtime,
+                };
+                let result = write_one(&target, job, cx.scratch)
+                    .map_err(|e| format!("{e:#}"));
                 cx.progress.inc_bytes(info.size);
                 result
             })
             .collect()
     })
+}
+
+/// Writes one job, through its overlay when it has one.
+fn write_one(
+    target: &Target,
+    job: &Job,
+    scratch: &Path,
+) -> anyhow::Result<Done> {
+    if let Some(overlay) = &job.overlay {
+        return render::write(target, overlay, scratch);
+    }
+    let written = media::write(
+        target.src,
+        target.dest,
+        target.meta,
+        target.existing,
+        target.mtime,
+    )?;
+    Ok(Done { written, output: job.output.clone(), overlay: None })
 }
 
 /// Records the fates of one unit after writing.
@@ -336,22 +427,21 @@ fn record(
     items: &[Item],
     unit: &Unit,
     job: &Job,
-    result: Result<Written, String>,
+    result: Result<Done, String>,
     inspected: &[Result<Inspected, String>],
 ) {
     let primary = &items[unit.members[0]];
     match result {
-        Ok(written) => {
-            let entry =
-                written_entry(items, unit, job, Some(&written), inspected);
-            report.written(primary, entry, &written);
+        Ok(done) => {
+            let entry = written_entry(items, unit, job, Some(&done), inspected);
+            report.written(primary, entry, &done.written);
             for &dup in &unit.members[1..] {
                 log::debug!(
                     "{}: same content as {}",
                     items[dup].input,
                     primary.input
                 );
-                report.duplicate(&items[dup], primary, &job.output);
+                report.duplicate(&items[dup], primary, &done.output);
             }
         }
         Err(err) if err == INTERRUPTED => {
@@ -414,10 +504,12 @@ fn written_entry(
     items: &[Item],
     unit: &Unit,
     job: &Job,
-    written: Option<&Written>,
+    done: Option<&Done>,
     inspected: &[Result<Inspected, String>],
 ) -> Map<String, Value> {
     let primary = &items[unit.members[0]];
+    let written = done.map(|d| &d.written);
+    let output = done.map_or(job.output.as_str(), |d| d.output.as_str());
     let mut context = primary.context.clone();
     context.insert("albums".into(), json!(unit.context_albums));
     // A favourite in any album is a favourite.
@@ -425,14 +517,11 @@ fn written_entry(
         context.insert("favorited".into(), json!(true));
     }
     let mut entry = Map::new();
-    entry.insert("output".into(), json!(job.output));
+    entry.insert("output".into(), json!(output));
     if let Some(w) = written {
         entry.insert(
             "sidecar".into(),
-            json!(w
-                .sidecar
-                .as_ref()
-                .map(|_| { format!("{}.xmp", job.output) })),
+            json!(w.sidecar.as_ref().map(|_| format!("{output}.xmp"))),
         );
         entry.insert("size".into(), json!(w.size));
         entry.insert("sha1".into(), json!(w.sha1));
@@ -464,6 +553,9 @@ fn written_entry(
                 "description": w.applied.description.as_str(),
             }),
         );
+    }
+    if let Some((file, result)) = done.and_then(|d| d.overlay.as_ref()) {
+        entry.insert("overlay".into(), json!({"file": file, "result": result}));
     }
     entry.insert("albums".into(), json!(unit.albums));
     entry.insert("context".into(), Value::Object(context));

@@ -13,6 +13,7 @@ pub(crate) mod heif;
 pub(crate) mod jpeg;
 pub(crate) mod kind;
 pub(crate) mod model;
+pub(crate) mod overlay;
 pub(crate) mod png;
 pub(crate) mod read;
 pub(crate) mod sniff;

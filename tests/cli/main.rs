@@ -11,5 +11,6 @@ mod google_photos;
 mod google_takeout;
 mod google_voice;
 mod robustness;
+mod snapchat_memories;
 mod support;
 mod upload;

@@ -1,0 +1,242 @@
+//! Snapchat overlays in the engine (metadata.md §11): how each item's
+//! overlay is applied, and rendering it before the media layer embeds the
+//! metadata.
+//!
+//! Images (JPEG, PNG, WebP) are composited natively; videos are burned in
+//! with ffmpeg as MP4 or written as a two-track MKV (`--overlay-video`).
+//! Anything else, a missing ffmpeg, or a render that fails writes the
+//! media unchanged under its fallback name with the overlay kept beside
+//! it as `<name>.overlay.png`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context;
+use jiff::Timestamp;
+
+use crate::media::kind::{self, Class};
+use crate::media::model::{Existing, Metadata};
+use crate::media::overlay::{self, MkvTags, VideoMode};
+use crate::media::{self, Written};
+
+/// How an item's overlay is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Way {
+    /// Composited into the image natively.
+    Image,
+    /// Rendered with ffmpeg in the given mode.
+    Video(VideoMode),
+    /// Written unchanged; the overlay is kept beside the media.
+    Beside,
+}
+
+impl Way {
+    /// Returns how an overlay is applied to media whose final extension
+    /// is `ext`, given the mode and whether ffmpeg is on the PATH.
+    pub(crate) fn of(ext: &str, mode: VideoMode, ffmpeg: bool) -> Way {
+        match (ext, kind::class_of_ext(ext)) {
+            ("jpg" | "png" | "webp", _) => Way::Image,
+            (_, Some(Class::Video)) if ffmpeg => Way::Video(mode),
+            _ => Way::Beside,
+        }
+    }
+
+    /// Returns the extension of the file this way produces from media
+    /// with extension `ext`.
+    pub(crate) fn output_ext(self, ext: &str) -> &str {
+        match self {
+            Way::Video(VideoMode::Mp4) => "mp4",
+            Way::Video(VideoMode::Mkv) => "mkv",
+            Way::Image | Way::Beside => ext,
+        }
+    }
+}
+
+/// An item's overlay and the names reserved for it.
+#[derive(Clone, Debug)]
+pub(crate) struct Overlay {
+    /// The overlay PNG.
+    pub(crate) png: PathBuf,
+    /// The overlay's path relative to the export (for reports).
+    pub(crate) input: String,
+    /// How it is applied.
+    pub(crate) way: Way,
+    /// Output path (relative to the export's output root) used when the
+    /// overlay cannot be applied.
+    pub(crate) fallback_output: String,
+    /// Absolute form of `fallback_output`.
+    pub(crate) fallback_dest: PathBuf,
+}
+
+/// What writing one item produced.
+#[derive(Debug)]
+pub(crate) struct Done {
+    /// What the media layer wrote.
+    pub(crate) written: Written,
+    /// The output actually written (the fallback name after a failed
+    /// render), relative to the export's output root.
+    pub(crate) output: String,
+    /// The overlay input and its `report.json` result.
+    pub(crate) overlay: Option<(String, &'static str)>,
+}
+
+/// The media layer's write of one file, with or without an overlay.
+pub(crate) struct Target<'a> {
+    /// The input media.
+    pub(crate) src: &'a Path,
+    /// Where it goes.
+    pub(crate) dest: &'a Path,
+    /// Its output path relative to the output root.
+    pub(crate) output: &'a str,
+    /// Metadata to embed.
+    pub(crate) meta: &'a Metadata,
+    /// What the input already carries.
+    pub(crate) existing: &'a Existing,
+    /// Modification time to set.
+    pub(crate) mtime: Option<Timestamp>,
+}
+
+/// Writes `target`, rendering `overlay` first; a render that fails falls
+/// back to the unchanged media with the overlay beside it (metadata.md
+/// §11.5). Errors are I/O failures of the final write.
+pub(crate) fn write(
+    target: &Target,
+    overlay: &Overlay,
+    scratch: &Path,
+) -> anyhow::Result<Done> {
+    let rendered = match overlay.way {
+        Way::Beside => return beside(target, overlay, None),
+        way => render(target, overlay, way, scratch),
+    };
+    let (tmp, result) = match rendered {
+        Ok(done) => done,
+        Err(reason) => return beside(target, overlay, Some(reason)),
+    };
+    // ffmpeg drops every tag, so a rendered video carries nothing; a
+    // composite keeps the base's EXIF.
+    let empty = Existing::default();
+    let existing = match overlay.way {
+        Way::Video(_) => &empty,
+        _ => target.existing,
+    };
+    let written =
+        media::write(&tmp, target.dest, target.meta, existing, target.mtime);
+    let _ = std::fs::remove_file(&tmp);
+    Ok(Done {
+        written: written?,
+        output: target.output.to_string(),
+        overlay: Some((overlay.input.clone(), result)),
+    })
+}
+
+/// Renders the overlay into a hidden file beside the destination and
+/// returns it with the `report.json` result name.
+fn render(
+    target: &Target,
+    overlay: &Overlay,
+    way: Way,
+    scratch: &Path,
+) -> Result<(PathBuf, &'static str), String> {
+    let ext = target.dest.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let tmp = render_path(target.dest, ext);
+    let result = match way {
+        Way::Image => overlay::composite_image(target.src, &overlay.png, &tmp)
+            .map(|()| "composited"),
+        Way::Video(mode) => {
+            let tags = mkv_tags(target.meta);
+            overlay::burn_video(
+                target.src,
+                &overlay.png,
+                &tmp,
+                mode,
+                &tags,
+                scratch,
+            )
+            .map(|()| {
+                if mode == VideoMode::Mp4 {
+                    "burned-in"
+                } else {
+                    "mkv"
+                }
+            })
+        }
+        Way::Beside => Err("nothing to render".to_string()),
+    };
+    match result {
+        Ok(name) => Ok((tmp, name)),
+        Err(reason) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(reason)
+        }
+    }
+}
+
+/// Writes the media unchanged under its fallback name and copies the
+/// overlay beside it as `<name>.overlay.png` with the same times.
+fn beside(
+    target: &Target,
+    overlay: &Overlay,
+    failure: Option<String>,
+) -> anyhow::Result<Done> {
+    let dest = &overlay.fallback_dest;
+    let mut written = media::write(
+        target.src,
+        dest,
+        target.meta,
+        target.existing,
+        target.mtime,
+    )?;
+    let mut name = dest.as_os_str().to_owned();
+    name.push(".overlay.png");
+    let png_dest = PathBuf::from(name);
+    let tmp = media::copy_plain(&overlay.png, &png_dest)?;
+    tmp.persist(&png_dest, target.mtime)
+        .with_context(|| format!("failed to keep {}", overlay.input))?;
+    if let Some(reason) = failure {
+        written.warnings.push(format!("overlay not applied: {reason}"));
+    }
+    Ok(Done {
+        written,
+        output: overlay.fallback_output.clone(),
+        overlay: Some((overlay.input.clone(), "kept-beside")),
+    })
+}
+
+/// Returns the MKV container tags of metadata.md §11.4.
+fn mkv_tags(meta: &Metadata) -> MkvTags {
+    MkvTags {
+        creation_time: meta
+            .date
+            .map(|d| d.instant().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        description: meta.description.clone(),
+        location: meta.gps.as_ref().map(media::bmff::iso6709),
+    }
+}
+
+/// Returns a hidden path beside `dest` for a render, removed after use
+/// or, after a crash, by the next run's clean-up of `.memoria-tmp-*`.
+fn render_path(dest: &Path, ext: &str) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let name = format!(".memoria-tmp-render-{}-{n}.{ext}", std::process::id());
+    dest.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlays_are_applied_by_media_class() {
+        let mp4 = VideoMode::Mp4;
+        assert_eq!(Way::of("jpg", mp4, false), Way::Image);
+        assert_eq!(Way::of("webp", mp4, true), Way::Image);
+        assert_eq!(Way::of("gif", mp4, true), Way::Beside);
+        assert_eq!(Way::of("heic", mp4, true), Way::Beside);
+        assert_eq!(Way::of("mov", mp4, true), Way::Video(mp4));
+        assert_eq!(Way::of("mov", mp4, false), Way::Beside);
+        assert_eq!(Way::Video(VideoMode::Mkv).output_ext("mp4"), "mkv");
+        assert_eq!(Way::Video(mp4).output_ext("mov"), "mp4");
+        assert_eq!(Way::Beside.output_ext("mov"), "mov");
+    }
+}
