@@ -7,6 +7,7 @@
 //! alternating, into fresh files with earlier output flushed to disk
 //! between runs; the medians and their ratio are printed.
 
+#[allow(dead_code)]
 mod common;
 // The bench drives the media layer directly; it is self-contained (it
 // uses nothing outside `crate::media`), so it compiles here as is. Most

@@ -12,7 +12,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::twelve_megapixel_jpeg;
 use common::{clear, inflate_mp4, median, run, small_mp4, time, ROUNDS};
@@ -144,36 +144,14 @@ fn alternate(
 
 /// Runs memoria on `exports` and returns its wall time and peak RSS (kB).
 fn measure_memoria(exports: &Path, out: &Path) -> (Duration, u64) {
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memoria"))
-        .arg("--originals")
-        .arg(exports)
-        .arg("-o")
-        .arg(out)
-        .args(["-q", "--timezone", "UTC"])
-        .spawn()
-        .expect("memoria starts");
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file) {
-            peak = peak.max(vm_hwm(&text));
-        }
-        if let Some(status) = child.try_wait().expect("wait") {
-            assert!(status.success(), "memoria succeeded");
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    (start.elapsed(), peak)
-}
-
-fn vm_hwm(status: &str) -> u64 {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0)
+    common::measured(
+        Command::new(env!("CARGO_BIN_EXE_memoria"))
+            .arg("--originals")
+            .arg(exports)
+            .arg("-o")
+            .arg(out)
+            .args(["-q", "--timezone", "UTC"]),
+    )
 }
 
 fn report(what: &str, memoria: Duration, copy: Duration, rss_kb: u64) {

@@ -8,13 +8,15 @@
 //! (target: under 150 MB whatever the file size). A third run repeats
 //! the first: every file is then found by the duplicate pre-check.
 
+#[allow(dead_code)]
+mod common;
 #[allow(unused_imports, clippy::unwrap_used)]
 #[path = "../tests/cli/fake_immich/mod.rs"]
 mod fake_immich;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fake_immich::{FakeImmich, Gen, KEY};
 use serde_json::{json, Value};
@@ -97,38 +99,16 @@ fn report(lib: &Path, files: &[Value]) {
 /// Runs `memoria --upload-only` and returns its wall time and peak RSS
 /// in kB.
 fn upload_only(cwd: &Path, lib: &Path, fake: &FakeImmich) -> (Duration, u64) {
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memoria"))
-        .current_dir(cwd)
-        .arg(EXPORT)
-        .arg("--upload-only")
-        .arg(lib)
-        .arg("-q")
-        .env("IMMICH_INSTANCE_URL", fake.url())
-        .env("IMMICH_API_KEY", KEY)
-        .spawn()
-        .expect("memoria starts");
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file) {
-            peak = peak.max(vm_hwm(&text));
-        }
-        if let Some(status) = child.try_wait().expect("wait") {
-            assert!(status.success(), "memoria succeeded");
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    (start.elapsed(), peak)
-}
-
-fn vm_hwm(status: &str) -> u64 {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0)
+    common::measured(
+        Command::new(env!("CARGO_BIN_EXE_memoria"))
+            .current_dir(cwd)
+            .arg(EXPORT)
+            .arg("--upload-only")
+            .arg(lib)
+            .arg("-q")
+            .env("IMMICH_INSTANCE_URL", fake.url())
+            .env("IMMICH_API_KEY", KEY),
+    )
 }
 
 fn print(what: &str, files: usize, took: Duration, rss_kb: u64) {

@@ -76,3 +76,32 @@ pub fn inflate_mp4(clip: &Path, dest: &Path, size: usize, seed: u8) {
     }
     std::fs::write(dest, out).expect("video");
 }
+
+/// Runs `cmd` to completion (it must succeed) and returns its wall time
+/// and peak resident memory in kB, polled from `/proc/<pid>/status`
+/// (`VmHWM` only grows, so the last reading is the peak).
+pub fn measured(cmd: &mut Command) -> (Duration, u64) {
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("memoria starts");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            peak = peak.max(vm_hwm(&text));
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "memoria succeeded");
+            return (start.elapsed(), peak);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Returns the `VmHWM` value (kB) of a `/proc/<pid>/status` text.
+fn vm_hwm(status: &str) -> u64 {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0)
+}

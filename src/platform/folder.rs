@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use crate::plan::{Plan, Skipped};
+
 /// A folder with its name and its path relative to the export.
 #[derive(Clone, Debug)]
 pub(crate) struct Folder {
@@ -61,6 +63,64 @@ pub(crate) fn google_root(export: &Path) -> anyhow::Result<Folder> {
 pub(crate) fn is_real_dir(path: &Path) -> anyhow::Result<bool> {
     match fs::symlink_metadata(path) {
         Ok(meta) => Ok(meta.is_dir()),
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::NotFound | ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err)
+            .with_context(|| format!("failed to read {}", path.display())),
+    }
+}
+
+/// Returns the names of the files directly in `folder`, sorted in byte
+/// order, leaving out folders and names `skip` rejects. Symbolic links to
+/// files are followed, to folders not (platforms.md §2.1); a dangling link
+/// is listed, so that it fails visibly when read instead of vanishing from
+/// the report. Names that are not UTF-8 are recorded as skipped.
+pub(crate) fn list_files(
+    folder: &Folder,
+    plan: &mut Plan,
+    skip: fn(&str) -> bool,
+) -> anyhow::Result<Vec<String>> {
+    let failed = || format!("failed to read {}", folder.path.display());
+    let mut files = Vec::new();
+    for entry in fs::read_dir(&folder.path).with_context(failed)? {
+        let entry = entry.with_context(failed)?;
+        let is_file = entry.file_type().is_ok_and(|t| {
+            t.is_file()
+                || (t.is_symlink()
+                    && !fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()))
+        });
+        if !is_file {
+            continue;
+        }
+        match entry.file_name().into_string() {
+            Ok(name) if !skip(&name) => files.push(name),
+            Ok(_) => {}
+            Err(raw) => {
+                let lossy = raw.to_string_lossy().into_owned();
+                if !skip(&lossy) {
+                    plan.skipped.push(Skipped {
+                        input: folder.rel_of(&lossy),
+                        reason: "file name is not valid UTF-8".into(),
+                    });
+                }
+            }
+        }
+    }
+    files.sort_unstable();
+    Ok(files)
+}
+
+/// Returns whether `path` is a file, following symbolic links; a missing
+/// path is not.
+pub(crate) fn is_file(path: &Path) -> anyhow::Result<bool> {
+    match fs::metadata(path) {
+        Ok(meta) => Ok(meta.is_file()),
         Err(err)
             if matches!(
                 err.kind(),

@@ -8,7 +8,6 @@
 use std::collections::HashSet;
 use std::fs;
 
-use anyhow::Context;
 use serde_json::{json, Map, Value};
 
 use super::locate::{is_skipped_name, Folder};
@@ -59,7 +58,11 @@ struct Sidecar {
 /// Plans the album in `folder` into `plan`. An unreadable folder is
 /// skipped with a warning.
 pub(super) fn plan_album(folder: &Folder, user: &str, plan: &mut Plan) {
-    let files = match list_files(folder, plan) {
+    let files = match crate::platform::folder::list_files(
+        folder,
+        plan,
+        is_skipped_name,
+    ) {
         Ok(files) => files,
         Err(err) => {
             log::warn!("skipping album: {err:#}");
@@ -79,38 +82,6 @@ pub(super) fn plan_album(folder: &Folder, user: &str, plan: &mut Plan) {
             plan.orphans.push(orphan);
         }
     }
-}
-
-/// Returns the names of the files directly in `folder`, sorted in byte
-/// order, leaving out skipped names and folders; symbolic links to files
-/// are followed. Names that are not UTF-8 are recorded as skipped.
-fn list_files(folder: &Folder, plan: &mut Plan) -> anyhow::Result<Vec<String>> {
-    let failed = || format!("failed to read {}", folder.path.display());
-    let mut files = Vec::new();
-    for entry in fs::read_dir(&folder.path).with_context(failed)? {
-        let entry = entry.with_context(failed)?;
-        // Symbolic links to files are followed, to folders not (§2.1).
-        // A dangling link is listed too, so that it fails visibly when
-        // read instead of vanishing from the report.
-        let is_file = entry.file_type().is_ok_and(|t| {
-            t.is_file()
-                || (t.is_symlink()
-                    && !fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()))
-        });
-        match entry.file_name().into_string() {
-            Ok(name) if is_file && !is_skipped_name(&name) => files.push(name),
-            Ok(_) => {}
-            Err(raw) if is_file && !is_skipped_name(&raw.to_string_lossy()) => {
-                plan.skipped.push(Skipped {
-                    input: format!("{}/{}", folder.rel, raw.to_string_lossy()),
-                    reason: "file name is not valid UTF-8".into(),
-                })
-            }
-            Err(_) => {}
-        }
-    }
-    files.sort_unstable();
-    Ok(files)
 }
 
 /// Returns the album's name: the `title` of its `metadata.json`, else the

@@ -6,16 +6,15 @@
 //! Symbolic links to folders are never entered (platforms.md §2.1).
 
 use std::fs;
-use std::io::ErrorKind;
 use std::path::Path;
 
 use anyhow::{bail, Context};
 use serde_json::Value;
 
 use crate::discover;
-use crate::plan::{Plan, Skipped};
-use crate::platform::folder::is_real_dir;
+use crate::plan::Plan;
 pub(super) use crate::platform::folder::Folder;
+use crate::platform::folder::{is_file, is_real_dir};
 
 /// The entry list of R (§9.2).
 pub(super) const METADATA: &str = "metadata.json";
@@ -125,60 +124,11 @@ fn read(folder: Folder) -> anyhow::Result<Option<Root>> {
     Ok(Some(Root { folder, json }))
 }
 
-/// Returns the names of the files directly in `folder`, sorted in byte
-/// order, leaving out folders and hidden or banned names; symbolic links
-/// to files are followed. Names that are not UTF-8 are recorded as
-/// skipped.
+/// Returns the names of the files directly in `folder` that are neither
+/// hidden nor banned (see [`crate::platform::folder::list_files`]).
 pub(super) fn files(
     folder: &Folder,
     plan: &mut Plan,
 ) -> anyhow::Result<Vec<String>> {
-    let failed = || format!("failed to read {}", folder.path.display());
-    let mut files = Vec::new();
-    for entry in fs::read_dir(&folder.path).with_context(failed)? {
-        let entry = entry.with_context(failed)?;
-        // A dangling link is listed too, so that it fails visibly when
-        // written instead of vanishing from the report.
-        let is_file = entry.file_type().is_ok_and(|t| {
-            t.is_file()
-                || (t.is_symlink()
-                    && !fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()))
-        });
-        if !is_file {
-            continue;
-        }
-        match entry.file_name().into_string() {
-            Ok(name) if !discover::is_ignored_name(&name) => files.push(name),
-            Ok(_) => {}
-            Err(raw) => {
-                let lossy = raw.to_string_lossy().into_owned();
-                if !discover::is_ignored_name(&lossy) {
-                    plan.skipped.push(Skipped {
-                        input: folder.rel_of(&lossy),
-                        reason: "file name is not valid UTF-8".into(),
-                    });
-                }
-            }
-        }
-    }
-    files.sort_unstable();
-    Ok(files)
-}
-
-/// Returns whether `path` is a file, following symbolic links; a missing
-/// path is not.
-fn is_file(path: &Path) -> anyhow::Result<bool> {
-    match fs::metadata(path) {
-        Ok(meta) => Ok(meta.is_file()),
-        Err(err)
-            if matches!(
-                err.kind(),
-                ErrorKind::NotFound | ErrorKind::NotADirectory
-            ) =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(err)
-            .with_context(|| format!("failed to read {}", path.display())),
-    }
+    crate::platform::folder::list_files(folder, plan, discover::is_ignored_name)
 }
