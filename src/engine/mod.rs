@@ -10,6 +10,7 @@ mod issues;
 mod naming;
 pub(crate) mod oversub;
 mod process;
+mod record;
 mod render;
 
 use std::path::{Path, PathBuf};

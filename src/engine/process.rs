@@ -1,19 +1,20 @@
 //! Running one platform's plan: inspect, de-duplicate, resolve dates,
-//! allocate names, write in the export's pool, and record every fate.
+//! allocate names and write in the export's pool; `record` turns each
+//! outcome into its report entry.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use rayon::prelude::*;
-use serde_json::{json, Map, Value};
 
 use super::inspect::{self, Inspected};
 use super::issues;
 use super::naming::{Allocator, Request};
+use super::record::{record, record_dry, upload_file};
 use super::render::{self, Done, Overlay, Target, Way};
 use crate::media;
-use crate::media::model::{offset_text, Gps, Metadata};
+use crate::media::model::{Gps, Metadata};
 use crate::media::overlay::VideoMode;
 use crate::plan::{Capture, Export, Item, Plan, Rules, SuffixStyle};
 use crate::platform::Platform;
@@ -42,33 +43,33 @@ pub(crate) struct Ctx<'a> {
 }
 
 /// Reason recorded for files Ctrl-C kept from being written.
-const INTERRUPTED: &str = "interrupted";
+pub(super) const INTERRUPTED: &str = "interrupted";
 
 /// One output file to produce: a de-duplicated group of items.
-struct Unit {
-    members: Vec<usize>,
-    capture: Option<Capture>,
-    gps: Option<Gps>,
-    description: Option<String>,
-    albums: Vec<String>,
-    context_albums: Vec<String>,
-    overlay: Option<PathBuf>,
+pub(super) struct Unit {
+    pub(super) members: Vec<usize>,
+    pub(super) capture: Option<Capture>,
+    pub(super) gps: Option<Gps>,
+    pub(super) description: Option<String>,
+    pub(super) albums: Vec<String>,
+    pub(super) context_albums: Vec<String>,
+    pub(super) overlay: Option<PathBuf>,
 }
 
 /// A unit with its resolved date and destination.
-struct Job {
-    unit: usize,
-    output: String,
-    dest: PathBuf,
-    meta: Metadata,
-    date: Option<Sourced<Resolved>>,
-    gps: Option<Sourced<Gps>>,
-    mtime: Option<Timestamp>,
-    overlay: Option<Overlay>,
+pub(super) struct Job {
+    pub(super) unit: usize,
+    pub(super) output: String,
+    pub(super) dest: PathBuf,
+    pub(super) meta: Metadata,
+    pub(super) date: Option<Sourced<Resolved>>,
+    pub(super) gps: Option<Sourced<Gps>>,
+    pub(super) mtime: Option<Timestamp>,
+    pub(super) overlay: Option<Overlay>,
 }
 
 /// A value with the name of where it came from (`report.json` `source`).
-type Sourced<T> = (T, &'static str);
+pub(super) type Sourced<T> = (T, &'static str);
 
 /// Runs `plan` of `platform` and returns its report section and the
 /// files it wrote (or, in a dry run, would write) for the uploader.
@@ -125,33 +126,6 @@ pub(crate) fn run(
         report.skipped(&skipped.input, &skipped.reason);
     }
     (report, uploads)
-}
-
-/// Returns the uploader's view of a written (or planned) unit: path,
-/// size, SHA-1, capture instant, favourite (any member), albums and
-/// sidecar (upload.md §2).
-fn upload_file(
-    items: &[Item],
-    unit: &Unit,
-    job: &Job,
-    done: Option<&Done>,
-) -> upload::File {
-    let output = done.map_or(job.output.as_str(), |d| d.output.as_str());
-    let written = done.map(|d| &d.written);
-    let folder = output.rsplit_once('/').map_or("", |(dir, _)| dir);
-    let sidecar = written
-        .and_then(|w| w.sidecar.as_ref())
-        .and_then(|p| p.file_name())
-        .map(|name| format!("{folder}/{}", name.to_string_lossy()));
-    upload::File {
-        path: output.to_string(),
-        size: written.map_or(0, |w| w.size),
-        sha1: written.map(|w| w.sha1.clone()),
-        taken: job.mtime,
-        favorite: unit.members.iter().any(|&i| items[i].favorite),
-        albums: unit.albums.clone(),
-        sidecar,
-    }
 }
 
 /// Merges the occurrences of one content group: the primary's facts win,
@@ -421,174 +395,6 @@ fn write_one(
     Ok(Done { written, output: job.output.clone(), overlay: None })
 }
 
-/// Records the fates of one unit after writing.
-fn record(
-    report: &mut ProcessorReport,
-    items: &[Item],
-    unit: &Unit,
-    job: &Job,
-    result: Result<Done, String>,
-    inspected: &[Result<Inspected, String>],
-) {
-    let primary = &items[unit.members[0]];
-    match result {
-        Ok(done) => {
-            let entry = written_entry(items, unit, job, Some(&done), inspected);
-            report.written(primary, entry, &done.written);
-            for &dup in &unit.members[1..] {
-                log::debug!(
-                    "{}: same content as {}",
-                    items[dup].input,
-                    primary.input
-                );
-                report.duplicate(&items[dup], primary, &done.output);
-            }
-        }
-        Err(err) if err == INTERRUPTED => {
-            for &i in &unit.members {
-                report.skipped(&items[i].input, INTERRUPTED);
-            }
-        }
-        Err(err) => {
-            report.failed(primary, "Write failed", &err, Some(&job.output));
-            for &dup in &unit.members[1..] {
-                report.failed(
-                    &items[dup],
-                    "Write failed",
-                    &err,
-                    Some(&job.output),
-                );
-            }
-        }
-    }
-}
-
-/// Records the planned fates of a dry run and its plan lines.
-fn record_dry(
-    report: &mut ProcessorReport,
-    items: &[Item],
-    units: &[Unit],
-    jobs: &[Job],
-    inspected: &[Result<Inspected, String>],
-) {
-    for job in jobs {
-        let unit = &units[job.unit];
-        let primary = &items[unit.members[0]];
-        let entry = written_entry(items, unit, job, None, inspected);
-        report.planned(primary, entry, job_line(primary, job));
-        for &dup in &unit.members[1..] {
-            report.duplicate(&items[dup], primary, &job.output);
-        }
-    }
-}
-
-/// Returns the two `WRITE` lines of the dry-run plan (cli.md §9).
-fn job_line(item: &Item, job: &Job) -> String {
-    let when = match &job.date {
-        Some((r, source)) => format!(
-            "{} {} ({source}, zone {})",
-            r.stamp.local.strftime("%Y-%m-%d %H:%M:%S"),
-            offset_text(r.stamp.offset),
-            r.source.as_str()
-        ),
-        None => "no date".to_string(),
-    };
-    format!(
-        "WRITE      {} <- {}\n           {when}, rule {}",
-        job.output, item.input, item.matched.rule
-    )
-}
-
-/// Builds the `report.json` entry of a written (or planned) unit.
-fn written_entry(
-    items: &[Item],
-    unit: &Unit,
-    job: &Job,
-    done: Option<&Done>,
-    inspected: &[Result<Inspected, String>],
-) -> Map<String, Value> {
-    let primary = &items[unit.members[0]];
-    let written = done.map(|d| &d.written);
-    let output = done.map_or(job.output.as_str(), |d| d.output.as_str());
-    let mut context = primary.context.clone();
-    context.insert("albums".into(), json!(unit.context_albums));
-    // A favourite in any album is a favourite.
-    if unit.members.iter().any(|&i| items[i].favorite) {
-        context.insert("favorited".into(), json!(true));
-    }
-    let mut entry = Map::new();
-    entry.insert("output".into(), json!(output));
-    if let Some(w) = written {
-        entry.insert(
-            "sidecar".into(),
-            json!(w.sidecar.as_ref().map(|_| format!("{output}.xmp"))),
-        );
-        entry.insert("size".into(), json!(w.size));
-        entry.insert("sha1".into(), json!(w.sha1));
-    }
-    entry.insert(
-        "match".into(),
-        json!({
-            "rule": primary.matched.rule,
-            "metadata": primary.matched.metadata,
-        }),
-    );
-    entry.insert("date".into(), date_json(job));
-    entry.insert(
-        "gps".into(),
-        match &job.gps {
-            Some((g, source)) => json!({"latitude": g.latitude,
-            "longitude": g.longitude, "altitude": g.altitude,
-            "source": source}),
-            None => Value::Null,
-        },
-    );
-    if let Some(w) = written {
-        entry.insert(
-            "metadata".into(),
-            json!({
-                "route": w.route.as_str(),
-                "dates": w.applied.dates.as_str(),
-                "gps": w.applied.gps.as_str(),
-                "description": w.applied.description.as_str(),
-            }),
-        );
-    }
-    if let Some((file, result)) = done.and_then(|d| d.overlay.as_ref()) {
-        entry.insert("overlay".into(), json!({"file": file, "result": result}));
-    }
-    entry.insert("albums".into(), json!(unit.albums));
-    entry.insert("context".into(), Value::Object(context));
-    if unit.members.len() > 1 {
-        let occurrences: Vec<Value> = unit.members.iter().map(|&i| {
-            json!({"input": items[i].input, "context": items[i].context})
-        }).collect();
-        entry.insert("occurrences".into(), json!(occurrences));
-    }
-    let mut warnings: Vec<String> =
-        written.map(|w| w.warnings.clone()).unwrap_or_default();
-    if let Ok(info) = &inspected[unit.members[0]] {
-        if info.ext != file_ext(&primary.source).to_lowercase() {
-            warnings.push(format!("extension corrected to .{}", info.ext));
-        }
-    }
-    entry.insert("warnings".into(), json!(warnings));
-    entry
-}
-
-/// Returns the `date` object of a report entry.
-fn date_json(job: &Job) -> Value {
-    let Some((r, source)) = &job.date else { return Value::Null };
-    json!({
-        "instant": r.instant.to_string(),
-        "source": source,
-        "local": r.stamp.local.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
-        "offset": offset_text(r.stamp.offset),
-        "zone": r.zone,
-        "zone_source": r.source.as_str(),
-    })
-}
-
 /// Replaces path separators so a name from export metadata can never
 /// leave its folder.
 fn safe_name(name: &str) -> String {
@@ -611,7 +417,7 @@ fn file_stem(path: &Path) -> String {
 }
 
 /// Returns a path's extension as found.
-fn file_ext(path: &Path) -> String {
+pub(super) fn file_ext(path: &Path) -> String {
     path.extension()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
