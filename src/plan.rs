@@ -94,6 +94,9 @@ pub(crate) struct Item {
     /// embedded (Snapchat captions, stickers and drawings; metadata.md
     /// §11).
     pub(crate) overlay: Option<PathBuf>,
+    /// Problems with this item's metadata (an overlay not found, an
+    /// invalid position), recorded as warnings in `report.json`.
+    pub(crate) warnings: Vec<String>,
 }
 
 /// A media file the platform found no metadata for.

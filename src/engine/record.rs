@@ -182,10 +182,17 @@ fn written_entry(
         }).collect();
         entry.insert("occurrences".into(), json!(occurrences));
     }
-    let mut warnings: Vec<String> =
-        written.map(|w| w.warnings.clone()).unwrap_or_default();
+    let mut warnings: Vec<String> = primary.warnings.clone();
+    warnings.extend(written.into_iter().flat_map(|w| w.warnings.clone()));
     if let Ok(info) = &inspected[unit.members[0]] {
-        if info.ext != file_ext(&primary.source).to_lowercase() {
+        let found = file_ext(&primary.source).to_lowercase();
+        // `.jpeg` → `.jpg` and `.tif` → `.tiff` are spellings, not
+        // mislabelled content.
+        let alias = matches!(
+            (found.as_str(), info.ext.as_str()),
+            ("jpeg", "jpg") | ("tif", "tiff")
+        );
+        if info.ext != found && !alias {
             warnings.push(format!("extension corrected to .{}", info.ext));
         }
     }

@@ -20,7 +20,7 @@ pub(crate) use summary::{
     ExportOutcome, UploadCounts, UploadState, LAYOUT_HELP,
 };
 
-use crate::media::{Route, TempFile, Written};
+use crate::media::{TempFile, Written};
 use crate::plan::{Item, Orphan, Unmatched};
 use crate::platform::Platform;
 
@@ -162,13 +162,14 @@ impl ProcessorReport {
         written: &Written,
     ) {
         self.counts.written += 1;
-        if written.sidecar.is_some() || written.route != Route::InFile {
-            self.counts.sidecars += usize::from(written.sidecar.is_some());
-        }
+        self.counts.sidecars += usize::from(written.sidecar.is_some());
         self.counts.exif_rebuilt += usize::from(written.applied.exif_rebuilt);
-        self.counts.warnings += written.warnings.len();
-        for warning in &written.warnings {
-            self.problems.push(format!("{}: {warning}", item.input));
+        // The entry's warnings: the item's own and the writer's.
+        let warnings = entry.get("warnings").and_then(Value::as_array);
+        for warning in warnings.into_iter().flatten() {
+            let text = warning.as_str().unwrap_or_default();
+            self.counts.warnings += 1;
+            self.problems.push(format!("{}: {text}", item.input));
         }
         self.file(&item.input, "written", entry);
     }

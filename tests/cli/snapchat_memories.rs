@@ -33,6 +33,7 @@ fn memories(env: &TestEnv) {
     mp4(&env.path(&format!("{ROOT}/media")), "v1.mp4", 0x20, false);
     env.write(&format!("{ROOT}/overlays/o2.png"), &overlay(64, 48));
     env.write(&format!("{ROOT}/overlays/stray.png"), &overlay(8, 8));
+    env.write(&format!("{ROOT}/media/p2.jpg"), &jpeg(4));
     env.json(
         &format!("{ROOT}/metadata.json"),
         &json!([
@@ -41,7 +42,9 @@ fn memories(env: &TestEnv) {
              "latitude": 40.5, "longitude": -73.9},
             {"date": "2021-01-04 10:00:00 UTC", "media_type": "Video",
              "media_filename": "v1.mp4", "overlay_filename": "o2.png",
-             "latitude": null, "longitude": null}
+             "latitude": null, "longitude": null},
+            {"date": "2021-01-05 12:00:00 UTC", "media_type": "Image",
+             "media_filename": "p2.jpg", "overlay_filename": "gone.png"}
         ]),
     );
 }
@@ -70,7 +73,11 @@ fn overlays_are_composited_and_burned_in() {
         .expect_code(0);
     assert_eq!(
         env.tree("out/memories"),
-        ["snap-memories-jane-20210104.jpg", "snap-memories-jane-20210104.mp4"]
+        [
+            "snap-memories-jane-20210104.jpg",
+            "snap-memories-jane-20210104.mp4",
+            "snap-memories-jane-20210105.jpg"
+        ]
     );
 
     // The picture: overlay pixels where the overlay is opaque, the photo
@@ -115,6 +122,15 @@ fn overlays_are_composited_and_burned_in() {
         .unwrap();
     assert_eq!(stray["fate"], "skipped");
     assert_eq!(stray["reason"], "overlay not referenced");
+    // A named overlay that is missing: written without it, with a warning.
+    let p2 =
+        files.iter().find(|f| f["input"] == "memories/media/p2.jpg").unwrap();
+    assert_eq!(p2["fate"], "written");
+    assert_eq!(
+        p2["warnings"],
+        json!(["overlay gone.png not found; written without it"])
+    );
+    assert_eq!(report["processors"][0]["counts"]["warnings"], 1);
 }
 
 #[test]

@@ -138,6 +138,7 @@ impl<'a> Conversation<'a> {
             context: self.context(message),
             favorite: false,
             overlay: None,
+            warnings: Vec::new(),
         }
     }
 

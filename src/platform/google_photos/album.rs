@@ -219,6 +219,7 @@ fn item(
         context: sidecar::context(json, &album.title, title),
         favorite: sidecar::is_favorite(json),
         overlay: None,
+        warnings: Vec::new(),
     }
 }
 

@@ -125,6 +125,7 @@ fn item(
         context,
         favorite: false,
         overlay: None,
+        warnings: Vec::new(),
     }
 }
 

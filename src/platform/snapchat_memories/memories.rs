@@ -160,11 +160,12 @@ impl Memories<'_> {
             context: self.context(entry, overlay),
             favorite: false,
             overlay: overlay.map(|o| self.overlays.path.join(o)),
+            warnings: warnings(entry, overlay),
         }
     }
 
-    /// Returns the `report.json` context of an item of `entry`; the
-    /// warnings of §9.4 and metadata.md §3 are recorded here too.
+    /// Returns the `report.json` context of an item of `entry`, with the
+    /// overlay or position that could not be used.
     fn context(
         &self,
         entry: &Entry,
@@ -178,17 +179,9 @@ impl Memories<'_> {
             context.insert("overlay".into(), json!(overlay));
         }
         if let Some(named) = entry.overlay.filter(|_| overlay.is_none()) {
-            log::warn!(
-                "{}: overlay {named} not found; writing without it",
-                self.media.rel_of(entry.media)
-            );
             context.insert("overlay_missing".into(), json!(named));
         }
         if let Some(bad) = &entry.bad_gps {
-            log::warn!(
-                "{}: ignoring invalid position {bad}",
-                self.media.rel_of(entry.media)
-            );
             context.insert("gps_invalid".into(), bad.clone());
         }
         context
@@ -262,4 +255,17 @@ impl Memories<'_> {
         context.insert("metadata_filename".into(), json!(METADATA));
         context
     }
+}
+
+/// Returns the report warnings of an item of `entry` (§9.4: a named
+/// overlay that is missing; metadata.md §3: an invalid position).
+fn warnings(entry: &Entry, overlay: Option<&str>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(named) = entry.overlay.filter(|_| overlay.is_none()) {
+        warnings.push(format!("overlay {named} not found; written without it"));
+    }
+    if let Some(bad) = &entry.bad_gps {
+        warnings.push(format!("invalid position {bad} ignored"));
+    }
+    warnings
 }
