@@ -89,7 +89,16 @@ fn run(config: &Config) -> ExitCode {
     std::thread::spawn(time::warm_up);
     let zones = zones(config);
     let jobs = engine::jobs(exports, &config.output, nested);
-    let run = engine::Run { config, zones: &zones, console: &console };
+    let queue = match &uploads {
+        Uploads::Running(uploader) => Some(uploader.queue()),
+        _ => None,
+    };
+    let run = engine::Run {
+        config,
+        zones: &zones,
+        console: &console,
+        uploads: queue,
+    };
     let parallel = if nested { config.parallel_exports } else { 1 };
     let outcomes = engine::run_all(&run, &jobs, parallel);
     let reports = if nested {

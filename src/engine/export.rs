@@ -205,9 +205,11 @@ fn run_platforms(
                     .push(upload::plan_lines(&upload_job, &settings.ignore));
             }
             // Only a processor that ran hands over its files (upload.md
-            // §2); without an uploader running, submit drops the job.
+            // §2).
             _ if report.error().is_none() && !upload_job.files.is_empty() => {
-                upload::submit(upload_job);
+                if let Some(queue) = run.uploads {
+                    queue.submit(upload_job);
+                }
             }
             _ => {}
         }

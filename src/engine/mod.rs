@@ -53,6 +53,8 @@ pub(crate) struct Run<'a> {
     pub(crate) zones: &'a Zones,
     /// The terminal.
     pub(crate) console: &'a Console,
+    /// The upload queue, when uploading is on.
+    pub(crate) uploads: Option<&'a crate::upload::Queue>,
 }
 
 /// One export and where it writes.

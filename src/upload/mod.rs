@@ -27,7 +27,7 @@ use jiff::Timestamp;
 
 pub(crate) use self::ignore::Ignore;
 pub(crate) use self::preflight::{preflight, PreflightError, Server};
-pub(crate) use self::queue::{submit, Uploader};
+pub(crate) use self::queue::{Queue, Uploader};
 
 /// The default of `IMMICH_IGNORE_PATTERNS` (upload.md §3.3).
 pub(crate) const DEFAULT_IGNORE: &str = "issues/**,**/*matching/**";

@@ -90,7 +90,7 @@ pub(crate) fn run(
         }
     };
     for job in jobs {
-        super::submit(job);
+        uploader.queue().submit(job);
     }
     let per_export = uploader.finish(console);
     let mut total = UploadCounts::default();

@@ -1,14 +1,14 @@
 //! The upload queue (upload.md §2): one unbounded channel fed by every
 //! export, drained by one uploader thread in arrival order.
 //!
-//! The sender is registered here while the uploader runs, so that export
-//! threads hand over jobs with [`submit`] without the engine knowing about
-//! HTTP; with no uploader running, `submit` drops the job.
+//! Export threads hand over jobs through a [`Queue`] handle (the engine
+//! knows nothing about HTTP); [`Uploader::finish`] closes the channel once
+//! every export is done and waits for the thread.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -18,12 +18,6 @@ use super::record::Records;
 use super::{Job, Server, Settings};
 use crate::report::{Console, UploadCounts};
 
-/// The sender of the running uploader, if any.
-static QUEUE: Mutex<Option<Sender<Job>>> = Mutex::new(None);
-
-/// Jobs sent and not yet finished.
-static PENDING: AtomicUsize = AtomicUsize::new(0);
-
 /// Failure lines printed per job at most (upload.md §6).
 const SHOWN_FAILURES: usize = 20;
 
@@ -31,25 +25,34 @@ const SHOWN_FAILURES: usize = 20;
 /// (the `--upload-only` log).
 pub(crate) type Transcript = Box<dyn Write + Send>;
 
-/// Hands `job` to the uploader; returns false when none is running.
-pub(crate) fn submit(job: Job) -> bool {
-    let Ok(queue) = QUEUE.lock() else { return false };
-    let Some(sender) = queue.as_ref() else { return false };
-    PENDING.fetch_add(1, Ordering::SeqCst);
-    if sender.send(job).is_err() {
-        PENDING.fetch_sub(1, Ordering::SeqCst);
-        return false;
-    }
-    true
+/// The sending side of the upload channel, shared by the export threads.
+#[derive(Clone)]
+pub(crate) struct Queue {
+    sender: Sender<Job>,
+    /// Jobs sent and not yet finished.
+    pending: Arc<AtomicUsize>,
 }
 
-/// The running uploader thread.
+impl Queue {
+    /// Hands `job` to the uploader; returns false when it has stopped.
+    pub(crate) fn submit(&self, job: Job) -> bool {
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        if self.sender.send(job).is_err() {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+}
+
+/// The running uploader thread and its queue.
 pub(crate) struct Uploader {
     handle: JoinHandle<HashMap<String, UploadCounts>>,
+    queue: Queue,
 }
 
 impl Uploader {
-    /// Starts the uploader for `server` and registers its queue.
+    /// Starts the uploader for `server`.
     pub(crate) fn start(
         server: Server,
         settings: Settings,
@@ -57,6 +60,8 @@ impl Uploader {
         transcript: Option<Transcript>,
     ) -> std::io::Result<Uploader> {
         let (sender, receiver) = crossbeam_channel::unbounded();
+        let pending = Arc::new(AtomicUsize::new(0));
+        let done = Arc::clone(&pending);
         let records = Records::new(&server, settings.bulk_check);
         let worker = Worker {
             bar: console.upload_bar(),
@@ -69,12 +74,14 @@ impl Uploader {
             .name("memoria-uploader".into())
             .spawn(move || {
                 let mut drain = Drain { worker, console, records, transcript };
-                drain.all(&receiver)
+                drain.all(&receiver, &done)
             })?;
-        if let Ok(mut queue) = QUEUE.lock() {
-            *queue = Some(sender);
-        }
-        Ok(Uploader { handle })
+        Ok(Uploader { handle, queue: Queue { sender, pending } })
+    }
+
+    /// Returns the handle export threads submit jobs through.
+    pub(crate) fn queue(&self) -> &Queue {
+        &self.queue
     }
 
     /// Closes the queue, waits for the remaining jobs without a time
@@ -83,16 +90,18 @@ impl Uploader {
         self,
         console: &Console,
     ) -> HashMap<String, UploadCounts> {
-        if let Ok(mut queue) = QUEUE.lock() {
-            queue.take();
-        }
-        if PENDING.load(Ordering::SeqCst) > 0 {
+        let Uploader { handle, queue } = self;
+        let pending = queue.pending.load(Ordering::SeqCst);
+        // Dropping the last sender ends the uploader's loop once the jobs
+        // already sent are done (every export thread has ended by now).
+        drop(queue);
+        if pending > 0 {
             console.info(
                 "All processing complete. Waiting for remaining uploads to \
                  finish...",
             );
         }
-        self.handle.join().unwrap_or_else(|_| {
+        handle.join().unwrap_or_else(|_| {
             log::error!("the uploader stopped unexpectedly");
             HashMap::new()
         })
@@ -112,6 +121,7 @@ impl Drain {
     fn all(
         &mut self,
         receiver: &Receiver<Job>,
+        pending: &AtomicUsize,
     ) -> HashMap<String, UploadCounts> {
         let mut totals: HashMap<String, UploadCounts> = HashMap::new();
         let mut trashed = 0;
@@ -120,7 +130,7 @@ impl Drain {
             let done = self.one(&job);
             trashed += done.files.iter().filter(|f| f.in_trash).count();
             totals.entry(job.export.clone()).or_default().add(&done.counts());
-            PENDING.fetch_sub(1, Ordering::SeqCst);
+            pending.fetch_sub(1, Ordering::SeqCst);
         }
         self.worker.bar.finish();
         if trashed > 0 {
@@ -262,18 +272,5 @@ mod tests {
         assert_eq!(clock(4.24), "4.2s");
         assert_eq!(clock(492.0), "8m12s");
         assert_eq!(clock(3725.0), "1h02m05s");
-    }
-
-    #[test]
-    fn submit_without_an_uploader_drops_the_job() {
-        let job = Job {
-            export: "e".into(),
-            processor: "p".into(),
-            out_root: std::path::PathBuf::new(),
-            folder: "f".into(),
-            files: Vec::new(),
-        };
-        assert!(!submit(job));
-        assert_eq!(PENDING.load(Ordering::SeqCst), 0);
     }
 }
