@@ -143,7 +143,7 @@ pub(crate) struct Args {
     /// Upload an already processed OUT_DIR to Immich
     ///
     /// INPUT_DIR is the original export, used to detect processors and
-    /// usernames. OUT_DIR/<export folder name> is used when it exists.
+    /// usernames. `OUT_DIR/<export folder name>` is used when it exists.
     /// Needs the Immich URL and API key.
     #[arg(long, value_name = "OUT_DIR", verbatim_doc_comment)]
     pub(crate) upload_only: Option<PathBuf>,

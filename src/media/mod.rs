@@ -1,6 +1,6 @@
 //! The media layer: one entry point that writes a file with its metadata.
 //!
-//! [`write`] copies a source to its destination with dates, GPS and a
+//! [`write()`] copies a source to its destination with dates, GPS and a
 //! description embedded natively (or in an XMP sidecar for containers that
 //! cannot carry them), atomically: bytes go to a hidden temporary file in
 //! the destination folder, are verified, then renamed into place. The SHA-1
@@ -55,7 +55,7 @@ impl Route {
     }
 }
 
-/// What [`write`] produced.
+/// What [`write()`] produced.
 #[derive(Clone, Debug)]
 pub(crate) struct Written {
     /// Size of the media file in bytes.

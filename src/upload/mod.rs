@@ -1,10 +1,10 @@
 //! Uploading to Immich (upload.md): the settings, the job every finished
 //! processor hands over, and the one uploader thread that drains them.
 //!
-//! Exports never wait for the network: each sends an [`Job`] over an
-//! unbounded channel ([`submit`]); the uploader thread ([`Uploader`])
+//! Exports never wait for the network: each sends a [`Job`] over an
+//! unbounded channel ([`Queue::submit`]); the uploader thread ([`Uploader`])
 //! takes jobs in arrival order and runs up to `concurrency` HTTP requests
-//! inside each. Preflight ([`preflight`]) runs once before processing.
+//! inside each. Preflight ([`preflight()`]) runs once before processing.
 
 mod albums;
 mod assets;
