@@ -97,6 +97,14 @@ pub(crate) struct Item {
     /// Problems with this item's metadata (an overlay not found, an
     /// invalid position), recorded as warnings in `report.json`.
     pub(crate) warnings: Vec<String>,
+    /// For media the platform writes although it could not place them
+    /// (Snapchat orphans): the unmatched reason. The item is written
+    /// and also copied to `issues/` and reported as unmatched.
+    pub(crate) orphan: Option<String>,
+    /// The name prefix used instead of `prefix` when identical content
+    /// occurs in more than one album or conversation (Snapchat Messages:
+    /// `snap-messages-{user}`).
+    pub(crate) shared_prefix: Option<String>,
 }
 
 /// A media file the platform found no metadata for.
@@ -161,6 +169,8 @@ pub(crate) struct Plan {
     pub(crate) orphans: Vec<Orphan>,
     /// Files deliberately left out.
     pub(crate) skipped: Vec<Skipped>,
+    /// Ambiguous cases for a person to decide.
+    pub(crate) needs_matching: Vec<NeedsMatching>,
 }
 
 /// Description policy and other per-platform constants the engine needs.
@@ -174,4 +184,26 @@ pub(crate) struct Rules {
     pub(crate) dedup: bool,
     /// What happens to a description already in the file.
     pub(crate) description: DescriptionPolicy,
+    /// Whether the descriptions of identical files are merged line by
+    /// line (the first line of the primary, then every other distinct
+    /// line in occurrence order) instead of taking the primary's.
+    pub(crate) merge_descriptions: bool,
+}
+
+/// An ambiguous case a person has to decide (Snapchat Messages overlays,
+/// platforms.md §10.8), copied to `<folder>/needs_matching/`.
+#[derive(Clone, Debug)]
+pub(crate) struct NeedsMatching {
+    /// Folder name before collision suffixes (`2021-02-01_10-00-00_UTC`).
+    pub(crate) folder: String,
+    /// The message time as the export wrote it.
+    pub(crate) timestamp: String,
+    /// Videos copied to `media/`.
+    pub(crate) videos: Vec<PathBuf>,
+    /// Candidate overlays copied to `overlays/`.
+    pub(crate) overlays: Vec<PathBuf>,
+    /// The `match_info.json` document.
+    pub(crate) info: Value,
+    /// The one-line hint of the case.
+    pub(crate) hint: String,
 }

@@ -105,8 +105,8 @@ fn no_platform(
     outcome.error = Some("No processors matched".to_string());
 }
 
-/// Creates the output root and clears the `issues/` folders the detected
-/// platforms are about to write (reports.md §2.1).
+/// Creates the output root and clears the `issues/` and `needs_matching/`
+/// folders the detected platforms are about to write (reports.md §2.1).
 fn prepare_output(
     run: &Run,
     job: &Job,
@@ -118,14 +118,16 @@ fn prepare_output(
     std::fs::create_dir_all(&job.out_root).with_context(|| {
         format!("failed to create {}", job.out_root.display())
     })?;
-    for p in detected {
-        let issues = job.out_root.join(p.rules().folder).join("issues");
-        match std::fs::remove_dir_all(&issues) {
+    let folders = detected.iter().map(|p| job.out_root.join(p.rules().folder));
+    for dir in
+        folders.flat_map(|f| [f.join("issues"), f.join("needs_matching")])
+    {
+        match std::fs::remove_dir_all(&dir) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 return Err(e).with_context(|| {
-                    format!("failed to clear {}", issues.display())
+                    format!("failed to clear {}", dir.display())
                 })
             }
         }

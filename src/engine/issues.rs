@@ -28,18 +28,29 @@ const NAME_KEYS: &[&str] = &[
 
 /// Copies unmatched media, saves orphaned entries, records both and
 /// writes `failure-report.json` when the platform has anything to report.
+///
+/// `written` are media the platform wrote although it could not place
+/// them (Snapchat orphans): they are copied and reported like unmatched
+/// media, and their written entries are marked instead of getting a
+/// second fate.
 pub(crate) fn handle(
     cx: &Ctx,
     rules: &Rules,
     plan: &Plan,
+    written: &[Unmatched],
     report: &mut ProcessorReport,
 ) {
     let issues = cx.out_root.join(rules.folder).join("issues");
     let mut media_entries = Vec::new();
     let mut taken = HashSet::new();
-    let mut unmatched: Vec<&Unmatched> = plan.unmatched.iter().collect();
-    unmatched.sort_by(|a, b| a.input.as_bytes().cmp(b.input.as_bytes()));
-    for item in unmatched {
+    let mut unmatched: Vec<(&Unmatched, bool)> = plan
+        .unmatched
+        .iter()
+        .map(|u| (u, false))
+        .chain(written.iter().map(|u| (u, true)))
+        .collect();
+    unmatched.sort_by(|a, b| a.0.input.as_bytes().cmp(b.0.input.as_bytes()));
+    for (item, is_written) in unmatched {
         let name = unique_name(&mut taken, &file_name(&item.source), "");
         let rel = format!("issues/failed-matching/media/{name}");
         let copied = if cx.dry_run {
@@ -50,7 +61,12 @@ pub(crate) fn handle(
                 &issues.join("failed-matching/media").join(&name),
             )
         };
-        report.unmatched(item, &format!("{}/{rel}", rules.folder), &copied);
+        let copy = format!("{}/{rel}", rules.folder);
+        if is_written {
+            report.written_orphan(item, &copy, &copied);
+        } else {
+            report.unmatched(item, &copy, &copied);
+        }
         media_entries.push(media_entry(item, &rel, copied));
     }
     let mut meta_entries = Vec::new();

@@ -8,6 +8,7 @@ mod export;
 mod inspect;
 mod issues;
 mod naming;
+mod needs;
 pub(crate) mod oversub;
 mod process;
 mod record;

@@ -11,12 +11,13 @@ use rayon::prelude::*;
 use super::inspect::{self, Inspected};
 use super::issues;
 use super::naming::{Allocator, Request};
+use super::needs;
 use super::record::{record, record_dry, upload_file};
 use super::render::{self, Done, Overlay, Target, Way};
 use crate::media;
 use crate::media::model::{Gps, Metadata};
 use crate::media::overlay::VideoMode;
-use crate::plan::{Capture, Export, Item, Plan, Rules, SuffixStyle};
+use crate::plan::{Capture, Export, Item, Plan, Rules, SuffixStyle, Unmatched};
 use crate::platform::Platform;
 use crate::report::{Phase, ProcessorReport, Progress};
 use crate::time::{Resolved, Zones};
@@ -97,7 +98,7 @@ pub(crate) fn run(
             report.failed(item, "Read failed", err, None);
             continue;
         }
-        units.push(merge(&plan.items, members));
+        units.push(merge(&plan.items, members, rules.merge_descriptions));
     }
     let alloc = allocators.entry(rules.folder).or_default();
     let ffmpeg = check_ffmpeg(&plan.items);
@@ -121,7 +122,9 @@ pub(crate) fn run(
             record(&mut report, &plan.items, unit, job, result, &inspected);
         }
     }
-    issues::handle(cx, &rules, &plan, &mut report);
+    let orphans = written_orphans(&plan.items, &units, &report);
+    issues::handle(cx, &rules, &plan, &orphans, &mut report);
+    needs::write(cx, &rules, &plan.needs_matching, &mut report);
     for skipped in &plan.skipped {
         report.skipped(&skipped.input, &skipped.reason);
     }
@@ -129,16 +132,21 @@ pub(crate) fn run(
 }
 
 /// Merges the occurrences of one content group: the primary's facts win,
-/// missing ones are filled from the others in order; albums are united.
-fn merge(items: &[Item], members: Vec<usize>) -> Unit {
+/// missing ones are filled from the others in order; albums are united;
+/// with `merge_lines`, descriptions are merged line by line.
+fn merge(items: &[Item], members: Vec<usize>, merge_lines: bool) -> Unit {
     let pick = |f: &dyn Fn(&Item) -> bool| {
         members.iter().copied().find(|&i| f(&items[i]))
     };
     let capture = pick(&|i| i.capture.is_some()).and_then(|i| items[i].capture);
     let gps = pick(&|i| i.gps.is_some()).and_then(|i| items[i].gps);
-    let description = pick(&|i| i.caption.is_some())
-        .or_else(|| pick(&|i| i.description.is_some()))
-        .and_then(|i| items[i].description.clone());
+    let description = if merge_lines {
+        merged_lines(members.iter().map(|&i| items[i].description.as_deref()))
+    } else {
+        pick(&|i| i.caption.is_some())
+            .or_else(|| pick(&|i| i.description.is_some()))
+            .and_then(|i| items[i].description.clone())
+    };
     let mut albums = Vec::new();
     let mut context_albums = Vec::new();
     for &i in &members {
@@ -154,6 +162,66 @@ fn merge(items: &[Item], members: Vec<usize>) -> Unit {
     let overlay =
         pick(&|i| i.overlay.is_some()).and_then(|i| items[i].overlay.clone());
     Unit { members, capture, gps, description, albums, context_albums, overlay }
+}
+
+/// Returns the unmatched records of written units whose primary the
+/// platform could not place (`Item::orphan`).
+fn written_orphans(
+    items: &[Item],
+    units: &[Unit],
+    report: &ProcessorReport,
+) -> Vec<Unmatched> {
+    let written = report.written_inputs();
+    let primaries = units.iter().map(|u| &items[u.members[0]]);
+    primaries
+        .filter(|item| item.orphan.is_some())
+        .filter(|item| written.contains(item.input.as_str()))
+        .filter_map(|item| {
+            let reason = item.orphan.clone()?;
+            let mut context = serde_json::Map::new();
+            context
+                .insert("original_location".into(), item.input.clone().into());
+            Some(Unmatched {
+                source: item.source.clone(),
+                input: item.input.clone(),
+                reason,
+                context,
+            })
+        })
+        .collect()
+}
+
+/// Returns the first description's first line followed by every distinct
+/// further line of all descriptions, in order (the occurrences of a file
+/// sent in several messages, platforms.md §10.9).
+fn merged_lines<'a>(
+    descriptions: impl Iterator<Item = Option<&'a str>>,
+) -> Option<String> {
+    let mut lines: Vec<&str> = Vec::new();
+    for text in descriptions.flatten() {
+        let mut parts = text.lines();
+        let head = parts.next();
+        if lines.is_empty() {
+            lines.extend(head);
+        }
+        for line in parts {
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// Returns the name prefix of a unit: the platform's shared prefix when
+/// its occurrences lie in more than one album or conversation.
+fn unit_prefix<'a>(items: &'a [Item], unit: &Unit) -> &'a str {
+    let primary = &items[unit.members[0]];
+    let spread = unit.members.iter().any(|&i| items[i].album != primary.album);
+    match (&primary.shared_prefix, spread) {
+        (Some(shared), true) => shared,
+        _ => &primary.prefix,
+    }
 }
 
 /// Resolves dates and allocates a name for every unit, in planning order.
@@ -188,7 +256,7 @@ fn plan_jobs(
             .as_ref()
             .map(|_| Way::of(&info.ext, cx.overlay_video, ffmpeg));
         let request = Request {
-            base: safe_name(&format!("{}-{token}", item.prefix)),
+            base: safe_name(&format!("{}-{token}", unit_prefix(items, unit))),
             ext: info.ext.clone(),
             instant: date.as_ref().map(|(r, _)| r.instant.as_second()),
             group: item.group.clone(),
@@ -421,4 +489,25 @@ pub(super) fn file_ext(path: &Path) -> String {
     path.extension()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_merge_line_by_line() {
+        let a = "Source: S/jane/messages\n  - bob in \"DM with bob\": \"hi\"";
+        let b = "Source: S/jane/messages\n  - jane in \"Ski trip\"";
+        let merged =
+            merged_lines([Some(a), None, Some(b), Some(a)].into_iter());
+        assert_eq!(
+            merged.as_deref(),
+            Some(
+                "Source: S/jane/messages\n  - bob in \"DM with bob\": \"hi\"\n  \
+                 - jane in \"Ski trip\""
+            )
+        );
+        assert_eq!(merged_lines([None, None].into_iter()), None);
+    }
 }

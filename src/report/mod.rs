@@ -79,6 +79,7 @@ pub(crate) struct ProcessorReport {
     failure_report: Option<String>,
     plan_lines: Vec<String>,
     problems: Vec<String>,
+    needs_matching: Vec<Value>,
 }
 
 impl ProcessorReport {
@@ -97,6 +98,7 @@ impl ProcessorReport {
             failure_report: None,
             plan_lines: Vec::new(),
             problems: Vec::new(),
+            needs_matching: Vec::new(),
         }
     }
 
@@ -133,6 +135,27 @@ impl ProcessorReport {
     /// Returns true when the processor ran and no file failed.
     pub(crate) fn is_success(&self) -> bool {
         self.error.is_none() && self.counts.failed == 0
+    }
+
+    /// Records a problem to show on its own line.
+    pub(crate) fn problem(&mut self, text: String) {
+        self.problems.push(text);
+    }
+
+    /// Records a case copied to `needs_matching/` (reports.md §3.1).
+    pub(crate) fn needs_matching(&mut self, entry: Value) {
+        let folder = entry["folder"].as_str().unwrap_or_default();
+        self.plan_lines.push(format!("NEEDS      {folder}"));
+        self.needs_matching.push(entry);
+    }
+
+    /// Returns the inputs recorded as written.
+    pub(crate) fn written_inputs(&self) -> std::collections::HashSet<&str> {
+        self.files
+            .iter()
+            .filter(|f| f["fate"] == "written")
+            .filter_map(|f| f["input"].as_str())
+            .collect()
     }
 
     /// Returns the dry-run plan lines, in the order recorded.
@@ -246,6 +269,28 @@ impl ProcessorReport {
         self.file(&item.input, "unmatched", extra);
     }
 
+    /// Marks the written entry of `item`, media written although nothing
+    /// placed it, as an orphan with its `issues/` copy (reports.md §3).
+    pub(crate) fn written_orphan(
+        &mut self,
+        item: &Unmatched,
+        copy: &str,
+        copied: &Result<(), String>,
+    ) {
+        self.counts.unmatched += 1;
+        if let Err(e) = copied {
+            self.problems.push(format!("{}: {e}", item.input));
+        }
+        let entry = self.files.iter_mut().rev().find(|f| {
+            f["input"] == item.input.as_str() && f["fate"] == "written"
+        });
+        if let Some(Value::Object(entry)) = entry {
+            entry.insert("orphan".into(), json!(true));
+            let copy = copied.as_ref().ok().map(|()| copy);
+            entry.insert("issues_copy".into(), json!(copy));
+        }
+    }
+
     /// Records an orphaned metadata entry and where it was saved.
     pub(crate) fn orphan(
         &mut self,
@@ -328,7 +373,9 @@ pub(crate) fn export_json(
     let mut files: Vec<&Value> = Vec::new();
     let mut orphans: Vec<&Value> = Vec::new();
     let mut processors = Vec::new();
+    let mut needs: Vec<&Value> = Vec::new();
     for p in &outcome.processors {
+        needs.extend(&p.needs_matching);
         let start = files.len();
         files.extend(&p.files);
         files[start..].sort_by(|a, b| input_key(a).cmp(input_key(b)));
@@ -354,7 +401,7 @@ pub(crate) fn export_json(
         "processors": processors,
         "files": files,
         "orphaned_metadata": orphans,
-        "needs_matching": [],
+        "needs_matching": needs,
     })
 }
 

@@ -139,6 +139,8 @@ impl<'a> Conversation<'a> {
             favorite: false,
             overlay: None,
             warnings: Vec::new(),
+            orphan: None,
+            shared_prefix: None,
         }
     }
 

@@ -38,6 +38,7 @@ impl Platform for GoogleChat {
             suffix: SuffixStyle::FromOne,
             dedup: false,
             description: DescriptionPolicy::KeepIfPresent,
+            merge_descriptions: false,
         }
     }
 

@@ -220,6 +220,8 @@ fn item(
         favorite: sidecar::is_favorite(json),
         overlay: None,
         warnings: Vec::new(),
+        orphan: None,
+        shared_prefix: None,
     }
 }
 

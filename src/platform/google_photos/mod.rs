@@ -39,6 +39,7 @@ impl Platform for GooglePhotos {
             suffix: SuffixStyle::DayNumbering,
             dedup: true,
             description: DescriptionPolicy::KeepIfPresent,
+            merge_descriptions: false,
         }
     }
 

@@ -42,6 +42,7 @@ impl Platform for GoogleVoice {
             suffix: SuffixStyle::FromOne,
             dedup: false,
             description: DescriptionPolicy::KeepIfPresent,
+            merge_descriptions: false,
         }
     }
 

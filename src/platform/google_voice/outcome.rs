@@ -126,6 +126,8 @@ fn item(
         favorite: false,
         overlay: None,
         warnings: Vec::new(),
+        orphan: None,
+        shared_prefix: None,
     }
 }
 

@@ -161,6 +161,8 @@ impl Memories<'_> {
             favorite: false,
             overlay: overlay.map(|o| self.overlays.path.join(o)),
             warnings: warnings(entry, overlay),
+            orphan: None,
+            shared_prefix: None,
         }
     }
 

@@ -38,6 +38,7 @@ impl Platform for SnapchatMemories {
             suffix: SuffixStyle::FromTwo,
             dedup: false,
             description: DescriptionPolicy::Overwrite,
+            merge_descriptions: false,
         }
     }
 
