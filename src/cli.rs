@@ -396,11 +396,12 @@ mod tests {
         // cli.md §4: priority descending, ties by id; update this literal
         // when a platform is registered.
         let want = "Available processors:\n\n\
+            \x20 • Snapchat Messages              (priority: 85)\n\
             \x20 • Snapchat Memories              (priority: 80)\n\
             \x20 • Google Chat                    (priority: 50)\n\
             \x20 • Google Photos                  (priority: 50)\n\
             \x20 • Google Voice                   (priority: 50)\n\
-            \nTotal: 4 processor(s)\n";
+            \nTotal: 5 processor(s)\n";
         assert_eq!(list_processors(), want);
     }
 }

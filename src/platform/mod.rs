@@ -10,6 +10,7 @@ pub(crate) mod google_photos;
 pub(crate) mod google_voice;
 pub(crate) mod names;
 pub(crate) mod snapchat_memories;
+pub(crate) mod snapchat_messages;
 
 use crate::plan::{Export, Plan, Rules};
 
@@ -39,6 +40,7 @@ pub(crate) fn registry() -> Vec<&'static dyn Platform> {
         &google_photos::GooglePhotos,
         &google_voice::GoogleVoice,
         &snapchat_memories::SnapchatMemories,
+        &snapchat_messages::SnapchatMessages,
     ];
     all.sort_by(|a, b| {
         b.priority().cmp(&a.priority()).then(a.id().cmp(b.id()))

@@ -84,6 +84,7 @@ Supported layouts (inside the export folder):
   Google Chat              Google Chat/Groups/<DM|Space …>/messages.json
   Google Voice             Voice/Calls/… - Text - ….html
   Snapchat Memories        [memories/] media/ + overlays/ + metadata.json
+  Snapchat Messages        [messages/] json/chat_history.json + chat_media/
 Run with --list-processors to see all available processors.";
 
 /// Upload outcomes of one export, one job or the whole run (upload.md

@@ -12,5 +12,6 @@ mod google_takeout;
 mod google_voice;
 mod robustness;
 mod snapchat_memories;
+mod snapchat_messages;
 mod support;
 mod upload;

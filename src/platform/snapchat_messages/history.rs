@@ -100,12 +100,14 @@ fn sent_by_user(raw: &Value) -> Option<String> {
 
 /// Returns the conversation `id` with its message array `list`.
 fn conversation(id: String, list: Vec<Value>) -> Conversation {
-    let title = list.iter().find_map(|raw| {
-        raw.get("Conversation Title").filter(|t| !t.is_null())
-    });
+    let title = list
+        .iter()
+        .find_map(|raw| raw.get("Conversation Title").filter(|t| !t.is_null()));
     let kind = match title {
-        Some(title) => Group(title.as_str().filter(|t| !t.is_empty())),
-        None if is_lower_uuid(&id) => Group(None),
+        Some(title) => Kind::Group(
+            title.as_str().filter(|t| !t.is_empty()).map(str::to_string),
+        ),
+        None if is_lower_uuid(&id) => Kind::Group(None),
         None => Kind::Direct,
     };
     let messages = list
@@ -114,12 +116,6 @@ fn conversation(id: String, list: Vec<Value>) -> Conversation {
         .filter_map(|(index, raw)| message(index, raw))
         .collect();
     Conversation { id, kind, messages }
-}
-
-/// Returns the kind of a group whose title is `title`.
-#[allow(non_snake_case)]
-fn Group(title: Option<&str>) -> Kind {
-    Kind::Group(title.map(str::to_string))
 }
 
 /// Returns message number `index`, or `None` for `TEXT` messages and
@@ -142,7 +138,8 @@ fn message(index: usize, raw: Value) -> Option<Message> {
         index,
         sender: text(fields, "From").unwrap_or("unknown").to_string(),
         content: content(fields),
-        is_sender: fields.get("IsSender").and_then(Value::as_bool) == Some(true),
+        is_sender: fields.get("IsSender").and_then(Value::as_bool)
+            == Some(true),
         created: created.map(str::to_string),
         capture: when.map(|when| Capture { when, source: DATE_SOURCE }),
         instant,
@@ -168,7 +165,10 @@ fn content(fields: &Map<String, Value>) -> String {
 /// Returns the ids of `Media IDs` (§10.4).
 fn media_ids(fields: &Map<String, Value>) -> Vec<String> {
     let ids = fields.get("Media IDs").and_then(Value::as_str).unwrap_or("");
-    ids.split('|').map(str::trim).filter(|id| !id.is_empty()).map(Into::into)
+    ids.split('|')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(Into::into)
         .collect()
 }
 
@@ -177,8 +177,9 @@ fn media_ids(fields: &Map<String, Value>) -> Vec<String> {
 pub(super) fn parse_created(text: &str) -> Option<When> {
     let text = text.trim();
     if let Some(utc) = text.strip_suffix(" UTC").filter(|t| t.contains(':')) {
-        let civil: DateTime = utc.trim().parse().ok()?;
-        let at = civil.to_zoned(TimeZone::UTC).ok()?.timestamp();
+        let civil =
+            DateTime::strptime("%Y-%m-%d %H:%M:%S%.f", utc.trim()).ok()?;
+        let at = TimeZone::UTC.to_timestamp(civil).ok()?;
         return Timestamp::from_second(at.as_second()).ok().map(When::Instant);
     }
     if text.len() == 10 {
@@ -197,11 +198,8 @@ fn precise_instant(value: &Value) -> Option<Timestamp> {
         _ => return None,
     };
     let count: i64 = digits.parse().ok()?;
-    let seconds = if digits.len() == 13 {
-        count / 1_000
-    } else {
-        count / 1_000_000
-    };
+    let seconds =
+        if digits.len() == 13 { count / 1_000 } else { count / 1_000_000 };
     Timestamp::from_second(seconds).ok()
 }
 

@@ -57,11 +57,7 @@ impl Platform for SnapchatMessages {
 
     fn plan(&self, export: &Export) -> anyhow::Result<Plan> {
         let Some(root) = root::find(&export.path)? else {
-            anyhow::bail!(
-                "no {} in {}",
-                root::HISTORY,
-                export.path.display()
-            );
+            anyhow::bail!("no {} in {}", root::HISTORY, export.path.display());
         };
         let chat_media = root::chat_media(&root)?;
         let history = root::read_history(&root)?;
@@ -70,7 +66,12 @@ impl Platform for SnapchatMessages {
         let files = media::read(chat_media, &mut plan)?;
         let outcome = matching::run(&history, &files);
         let metadata = root.rel_of(root::HISTORY);
-        let out = items::Output { history: &history, files: &files, user: &user, metadata };
+        let out = items::Output {
+            history: &history,
+            files: &files,
+            user: &user,
+            metadata,
+        };
         out.fill(&outcome, &mut plan);
         Ok(plan)
     }
