@@ -168,3 +168,19 @@ fn without_ffmpeg_the_overlay_is_kept_beside_the_video() {
         .clone();
     assert_eq!(entry["overlay"]["result"], "kept-beside");
 }
+
+#[test]
+fn a_memories_list_that_is_not_json_is_not_taken_for_an_export() {
+    let env = TestEnv::new();
+    env.write(&format!("{ROOT}/media/p1.jpg"), &jpeg(3));
+    std::fs::create_dir_all(env.path(&format!("{ROOT}/overlays"))).unwrap();
+    env.write(&format!("{ROOT}/metadata.json"), b"[{\"date\": ");
+    let run = env.run(&["snapchat-jane-20250101", "-o", "out"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("No processors matched input directory"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!env.path("out/memories").exists());
+}

@@ -171,3 +171,38 @@ fn messages_are_matched_merged_and_reported() {
         "Media ID 'b~GONE' referenced in message but file not found"
     )));
 }
+
+#[test]
+fn malformed_histories_fail_the_processor_not_the_run() {
+    let env = TestEnv::new();
+    env.write(
+        &format!("{ROOT}/json/chat_history.json"),
+        b"{\"friend1\": [\n  {oops}\n]}",
+    );
+    env.write(&format!("{ROOT}/chat_media/2021-01-01_b~AAA.jpg"), &jpeg(1));
+    // A second export in the same run is processed normally.
+    env.write("google-kim-20250101/Google Photos/A/a.jpg", &jpeg(2));
+    env.json(
+        "google-kim-20250101/Google Photos/A/a.jpg.json",
+        &json!({"title": "a.jpg", "photoTakenTime": {"timestamp": "0"}}),
+    );
+    std::fs::create_dir(env.path("all")).unwrap();
+    for name in ["snapchat-jane-20250101", "google-kim-20250101"] {
+        std::fs::rename(env.path(name), env.path(&format!("all/{name}")))
+            .unwrap();
+    }
+    let run = env.run(&["--originals", "all", "-o", "lib"]);
+    run.expect_code(1);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("✗ FAILED: Snapchat Messages — messages/json/chat_history.json: invalid JSON"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("line 2 column"), "{stderr}");
+    assert!(env
+        .path("lib/google-kim-20250101/photos/gphotos-kim-19700101.jpg")
+        .exists());
+    let report = env.read_json("lib/snapchat-jane-20250101/report.json");
+    assert_eq!(report["status"], "failed");
+    assert_eq!(report["processors"][0]["status"], "failed");
+}
