@@ -237,7 +237,7 @@ impl Scratch {
             env.get("TEMP_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
         let path =
             base.join(format!("memoria-{}-{export}", std::process::id()));
-        let keep = env.get("DISABLE_TEMP_CLEANUP").is_some_and(is_true);
+        let keep = env.boolean("DISABLE_TEMP_CLEANUP").unwrap_or(false);
         if !run.config.dry_run {
             if let Err(err) = std::fs::create_dir_all(&path) {
                 log::warn!(
@@ -256,15 +256,6 @@ impl Drop for Scratch {
             let _ = std::fs::remove_dir_all(&self.path);
         }
     }
-}
-
-/// Returns whether an environment value means true (cli.md §3; values
-/// were validated when the configuration was loaded).
-fn is_true(value: &str) -> bool {
-    matches!(
-        value.trim().to_ascii_lowercase().as_str(),
-        "true" | "1" | "yes" | "on"
-    )
 }
 
 /// Prints the export summary, the dry-run plan or writes `report.json`.

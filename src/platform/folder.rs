@@ -61,19 +61,7 @@ pub(crate) fn google_root(export: &Path) -> anyhow::Result<Folder> {
 /// §2.1). A missing path, or a file where a folder of the path should be,
 /// is no folder; other errors (permission denied) are returned.
 pub(crate) fn is_real_dir(path: &Path) -> anyhow::Result<bool> {
-    match fs::symlink_metadata(path) {
-        Ok(meta) => Ok(meta.is_dir()),
-        Err(err)
-            if matches!(
-                err.kind(),
-                ErrorKind::NotFound | ErrorKind::NotADirectory
-            ) =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(err)
-            .with_context(|| format!("failed to read {}", path.display())),
-    }
+    is_kind(fs::symlink_metadata(path), path, fs::Metadata::is_dir)
 }
 
 /// Returns the names of the files directly in `folder`, sorted in byte
@@ -119,8 +107,18 @@ pub(crate) fn list_files(
 /// Returns whether `path` is a file, following symbolic links; a missing
 /// path is not.
 pub(crate) fn is_file(path: &Path) -> anyhow::Result<bool> {
-    match fs::metadata(path) {
-        Ok(meta) => Ok(meta.is_file()),
+    is_kind(fs::metadata(path), path, fs::Metadata::is_file)
+}
+
+/// Applies `kind` to `meta`; a missing path, or a file where a folder of
+/// the path should be, is not of any kind; other errors are returned.
+fn is_kind(
+    meta: std::io::Result<fs::Metadata>,
+    path: &Path,
+    kind: fn(&fs::Metadata) -> bool,
+) -> anyhow::Result<bool> {
+    match meta {
+        Ok(meta) => Ok(kind(&meta)),
         Err(err)
             if matches!(
                 err.kind(),
