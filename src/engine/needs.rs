@@ -23,10 +23,11 @@ pub(crate) fn write(
 ) {
     let mut taken = HashSet::new();
     for case in cases {
+        let base = folder_name(&case.folder);
         let name = (1..)
             .map(|n| match n {
-                1 => case.folder.clone(),
-                n => format!("{}_{n}", case.folder),
+                1 => base.clone(),
+                n => format!("{base}_{n}"),
             })
             .find(|name| taken.insert(name.clone()))
             .expect("an unbounded counter finds a free name");
@@ -63,10 +64,41 @@ fn copy_case(dir: &Path, case: &NeedsMatching) -> anyhow::Result<()> {
     report::write_json(&dir.join("match_info.json"), &case.info)
 }
 
+/// Returns `text` as a single folder name: the case name comes from
+/// export data, so anything but letters, digits, `-` and `_` becomes `_`
+/// and it can never leave `needs_matching/`.
+fn folder_name(text: &str) -> String {
+    let name: String = text
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' })
+        .collect();
+    if name.is_empty() {
+        "unknown".to_string()
+    } else {
+        name
+    }
+}
+
 /// Returns the file names of `paths`.
 fn names(paths: &[std::path::PathBuf]) -> Vec<Value> {
     paths
         .iter()
         .map(|p| json!(p.file_name().map(|n| n.to_string_lossy())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_folders_stay_inside_needs_matching() {
+        assert_eq!(
+            folder_name("2021-02-01_10-00-00_UTC"),
+            "2021-02-01_10-00-00_UTC"
+        );
+        assert_eq!(folder_name("../../etc"), "______etc");
+        assert_eq!(folder_name("a/b\\c"), "a_b_c");
+        assert_eq!(folder_name(""), "unknown");
+    }
 }
