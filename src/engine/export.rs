@@ -201,24 +201,33 @@ fn run_platforms(
             folder: p.rules().folder.to_string(),
             files,
         };
-        match &run.config.upload {
-            Some(settings) if run.config.dry_run => {
-                upload_plan
-                    .push(upload::plan_lines(&upload_job, &settings.ignore));
-            }
-            // Only a processor that ran hands over its files (upload.md
-            // §2).
-            _ if report.error().is_none() && !upload_job.files.is_empty() => {
-                if let Some(queue) = run.uploads {
-                    queue.submit(upload_job);
-                }
-            }
-            _ => {}
-        }
+        upload_plan.extend(hand_over(run, &report, upload_job));
         reports.push(report);
     }
     progress.finish();
     (reports, upload_plan)
+}
+
+/// Hands a processor's written files to the uploader, or in a dry run
+/// returns the `UPLOAD` plan lines. Only a processor that ran hands over
+/// its files (upload.md §2).
+fn hand_over(
+    run: &Run,
+    report: &ProcessorReport,
+    job: upload::Job,
+) -> Option<Vec<String>> {
+    match &run.config.upload {
+        Some(settings) if run.config.dry_run => {
+            Some(upload::plan_lines(&job, &settings.ignore))
+        }
+        _ if report.error().is_none() && !job.files.is_empty() => {
+            if let Some(queue) = run.uploads {
+                queue.submit(job);
+            }
+            None
+        }
+        _ => None,
+    }
 }
 
 /// The export's scratch folder for ffmpeg passes: `TEMP_DIR` (else the

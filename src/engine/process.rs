@@ -243,61 +243,17 @@ fn plan_jobs(
     // Per job: its request and, for a rendered video, the fallback's.
     let mut slots = Vec::with_capacity(units.len());
     for (u, unit) in units.iter().enumerate() {
-        let item = &items[unit.members[0]];
         let Ok(info) = &inspected[unit.members[0]] else { continue };
-        let (date, gps) = resolve(cx.zones, unit, info);
-        log_decision(item, &date, &gps);
-        let token = date.as_ref().map_or_else(
-            || "00000000".to_string(),
-            |(r, _)| r.stamp.local.strftime("%Y%m%d").to_string(),
-        );
-        let way = unit
-            .overlay
-            .as_ref()
-            .map(|_| Way::of(&info.ext, cx.overlay_video, ffmpeg));
-        let request = Request {
-            base: safe_name(&format!("{}-{token}", unit_prefix(items, unit))),
-            ext: info.ext.clone(),
-            instant: date.as_ref().map(|(r, _)| r.instant.as_second()),
-            group: item.group.clone(),
-            stem: file_stem(&item.source),
-            src_ext: file_ext(&item.source),
-            album: item.album.clone(),
-        };
-        let rendered_ext =
-            way.map_or(info.ext.as_str(), |w| w.output_ext(&info.ext));
+        let (job, request, rendered_ext) =
+            plan_job(cx, rules, items, (u, unit), info, ffmpeg);
         let fallback = (rendered_ext != info.ext).then(|| request.clone());
         slots.push((
             requests.len(),
             fallback.as_ref().map(|_| requests.len() + 1),
         ));
-        requests.push(Request { ext: rendered_ext.to_string(), ..request });
+        requests.push(Request { ext: rendered_ext, ..request });
         requests.extend(fallback);
-        let meta = Metadata {
-            date: date.as_ref().map(|(r, _)| r.stamp),
-            gps: unit.gps.filter(Gps::is_valid),
-            description: unit.description.clone(),
-            description_policy: rules.description,
-        };
-        let mtime = date.as_ref().map(|(r, _)| r.instant).or(info.mtime);
-        let overlay =
-            unit.overlay.as_ref().zip(way).map(|(png, way)| Overlay {
-                png: png.clone(),
-                input: relative(cx.export, png),
-                way,
-                fallback_output: String::new(),
-                fallback_dest: PathBuf::new(),
-            });
-        jobs.push(Job {
-            unit: u,
-            output: String::new(),
-            dest: PathBuf::new(),
-            meta,
-            date,
-            gps,
-            mtime,
-            overlay,
-        });
+        jobs.push(job);
     }
     let names = allocate(alloc, rules.suffix, &requests);
     let folder = cx.out_root.join(rules.folder);
@@ -311,6 +267,66 @@ fn plan_jobs(
         }
     }
     jobs
+}
+
+/// Resolves the date, position and overlay of one unit and returns its
+/// job (names still empty), its name request with the source's
+/// extension, and the extension of the file actually produced.
+fn plan_job(
+    cx: &Ctx,
+    rules: &Rules,
+    items: &[Item],
+    (u, unit): (usize, &Unit),
+    info: &Inspected,
+    ffmpeg: bool,
+) -> (Job, Request, String) {
+    let item = &items[unit.members[0]];
+    let (date, gps) = resolve(cx.zones, unit, info);
+    log_decision(item, &date, &gps);
+    let token = date.as_ref().map_or_else(
+        || "00000000".to_string(),
+        |(r, _)| r.stamp.local.strftime("%Y%m%d").to_string(),
+    );
+    let request = Request {
+        base: safe_name(&format!("{}-{token}", unit_prefix(items, unit))),
+        ext: info.ext.clone(),
+        instant: date.as_ref().map(|(r, _)| r.instant.as_second()),
+        group: item.group.clone(),
+        stem: file_stem(&item.source),
+        src_ext: file_ext(&item.source),
+        album: item.album.clone(),
+    };
+    let way = unit
+        .overlay
+        .as_ref()
+        .map(|_| Way::of(&info.ext, cx.overlay_video, ffmpeg));
+    let rendered_ext =
+        way.map_or(info.ext.as_str(), |w| w.output_ext(&info.ext)).to_string();
+    let overlay = unit.overlay.as_ref().zip(way).map(|(png, way)| Overlay {
+        png: png.clone(),
+        input: relative(cx.export, png),
+        way,
+        fallback_output: String::new(),
+        fallback_dest: PathBuf::new(),
+    });
+    let meta = Metadata {
+        date: date.as_ref().map(|(r, _)| r.stamp),
+        gps: unit.gps.filter(Gps::is_valid),
+        description: unit.description.clone(),
+        description_policy: rules.description,
+    };
+    let mtime = date.as_ref().map(|(r, _)| r.instant).or(info.mtime);
+    let job = Job {
+        unit: u,
+        output: String::new(),
+        dest: PathBuf::new(),
+        meta,
+        date,
+        gps,
+        mtime,
+        overlay,
+    };
+    (job, request, rendered_ext)
 }
 
 /// Returns whether ffmpeg can render overlay videos, looking it up only

@@ -127,12 +127,6 @@ fn written_entry(
     let primary = &items[unit.members[0]];
     let written = done.map(|d| &d.written);
     let output = done.map_or(job.output.as_str(), |d| d.output.as_str());
-    let mut context = primary.context.clone();
-    context.insert("albums".into(), json!(unit.context_albums));
-    // A favourite in any album is a favourite.
-    if unit.members.iter().any(|&i| items[i].favorite) {
-        context.insert("favorited".into(), json!(true));
-    }
     let mut entry = Map::new();
     entry.insert("output".into(), json!(output));
     if let Some(w) = written {
@@ -151,15 +145,7 @@ fn written_entry(
         }),
     );
     entry.insert("date".into(), date_json(job));
-    entry.insert(
-        "gps".into(),
-        match &job.gps {
-            Some((g, source)) => json!({"latitude": g.latitude,
-            "longitude": g.longitude, "altitude": g.altitude,
-            "source": source}),
-            None => Value::Null,
-        },
-    );
+    entry.insert("gps".into(), gps_json(job));
     if let Some(w) = written {
         entry.insert(
             "metadata".into(),
@@ -175,7 +161,7 @@ fn written_entry(
         entry.insert("overlay".into(), json!({"file": file, "result": result}));
     }
     entry.insert("albums".into(), json!(unit.albums));
-    entry.insert("context".into(), Value::Object(context));
+    entry.insert("context".into(), Value::Object(context(items, unit)));
     if unit.members.len() > 1 {
         let occurrences: Vec<Value> = unit.members.iter().map(|&i| {
             json!({"input": items[i].input, "context": items[i].context})
@@ -185,19 +171,41 @@ fn written_entry(
     let mut warnings: Vec<String> = primary.warnings.clone();
     warnings.extend(written.into_iter().flat_map(|w| w.warnings.clone()));
     if let Ok(info) = &inspected[unit.members[0]] {
-        let found = file_ext(&primary.source).to_lowercase();
-        // `.jpeg` → `.jpg` and `.tif` → `.tiff` are spellings, not
-        // mislabelled content.
-        let alias = matches!(
-            (found.as_str(), info.ext.as_str()),
-            ("jpeg", "jpg") | ("tif", "tiff")
-        );
-        if info.ext != found && !alias {
-            warnings.push(format!("extension corrected to .{}", info.ext));
-        }
+        warnings.extend(corrected_extension(primary, &info.ext));
     }
     entry.insert("warnings".into(), json!(warnings));
     entry
+}
+
+/// Returns the primary's context with the albums of every occurrence; a
+/// favourite in any album is a favourite.
+fn context(items: &[Item], unit: &Unit) -> Map<String, Value> {
+    let mut context = items[unit.members[0]].context.clone();
+    context.insert("albums".into(), json!(unit.context_albums));
+    if unit.members.iter().any(|&i| items[i].favorite) {
+        context.insert("favorited".into(), json!(true));
+    }
+    context
+}
+
+/// Returns the `gps` object of a report entry.
+fn gps_json(job: &Job) -> Value {
+    match &job.gps {
+        Some((g, source)) => json!({"latitude": g.latitude,
+            "longitude": g.longitude, "altitude": g.altitude,
+            "source": source}),
+        None => Value::Null,
+    }
+}
+
+/// Returns a warning when the content's type changed the extension;
+/// `.jpeg` → `.jpg` and `.tif` → `.tiff` are spellings, not mislabelled
+/// content.
+fn corrected_extension(item: &Item, ext: &str) -> Option<String> {
+    let found = file_ext(&item.source).to_lowercase();
+    let alias =
+        matches!((found.as_str(), ext), ("jpeg", "jpg") | ("tif", "tiff"));
+    (ext != found && !alias).then(|| format!("extension corrected to .{ext}"))
 }
 
 /// Returns the `date` object of a report entry.
