@@ -32,6 +32,8 @@ const GPS_POINTER: u16 = 0x8825;
 const DESCRIPTION: u16 = 0x010E;
 /// Exif IFD `ExifVersion`.
 const EXIF_VERSION: u16 = 0x9000;
+/// Exif IFD `ComponentsConfiguration`.
+const COMPONENTS: u16 = 0x9101;
 /// The version written with offset tags, which need 0231 or later (§6).
 const VERSION_0232: &[u8; 4] = b"0232";
 /// GPS IFD `GPSLatitude` and `GPSLongitude`.
@@ -96,7 +98,7 @@ pub(crate) fn check(tiff: &[u8]) -> Result<(), String> {
 /// The tags memoria may write, per IFD: IFD0, Exif IFD, GPS IFD (§6).
 const WRITTEN_TAGS: [&[u16]; 3] = [
     &[0x0132, DESCRIPTION],
-    &[0x9003, 0x9004, 0x9010, 0x9011, 0x9012, EXIF_VERSION],
+    &[0x9003, 0x9004, 0x9010, 0x9011, 0x9012, EXIF_VERSION, COMPONENTS],
     &[0, 1, 2, 3, 4, 5, 6],
 ];
 
@@ -402,7 +404,9 @@ impl Edits {
     }
 
     /// Returns the rebuilt Exif IFD, or None when it is unchanged; a new
-    /// Exif IFD gets `ExifVersion` 0232 (metadata.md §6).
+    /// Exif IFD gets `ExifVersion` 0232 (metadata.md §6) and the
+    /// `ComponentsConfiguration` Exif requires for compressed images
+    /// (Y Cb Cr, exiftool's validation reports it missing otherwise).
     fn exif_draft(&self, existing: Option<&Ifd>) -> Option<Draft> {
         if self.exif.is_empty() {
             return None;
@@ -410,6 +414,11 @@ impl Edits {
         let mut draft = Draft::from_ifd(existing);
         if existing.is_none() {
             draft.upsert(version_entry());
+            draft.upsert(NewEntry::bytes(
+                COMPONENTS,
+                types::UNDEFINED,
+                &[1, 2, 3, 0],
+            ));
         }
         self.exif.iter().cloned().for_each(|e| draft.upsert(e));
         draft.sort();

@@ -153,7 +153,10 @@ fn may_change(before: &Before, name: &str, ctx: ::exif::Context) -> bool {
             || (d.1.to_string() == name && !before.offsets[i])
     });
     let gps = ctx == ::exif::Context::Gps && !before.position;
-    date || gps || name == "ImageDescription" || name == "ExifVersion"
+    date || gps
+        || name == "ImageDescription"
+        || name == "ExifVersion"
+        || name == "ComponentsConfiguration"
 }
 
 /// Asserts that every exiftool tag of the input (file system, warnings
