@@ -107,6 +107,12 @@ fn new_block_holds_every_tag() {
     assert_eq!(&tiff[..4], b"II*\0");
     let exif = read(&tiff);
     assert_eq!(text(&exif, Tag::ExifVersion).as_deref(), Some("2.32"));
+    let components = exif.get_field(Tag::ComponentsConfiguration, In::PRIMARY);
+    let bytes = match components.map(|f| &f.value) {
+        Some(::exif::Value::Undefined(bytes, _)) => bytes.clone(),
+        other => panic!("ComponentsConfiguration: {other:?}"),
+    };
+    assert_eq!(bytes, [1, 2, 3, 0]);
     assert_eq!(
         text(&exif, Tag::DateTimeOriginal).as_deref(),
         Some("2021-01-04 18:08:30")
