@@ -72,43 +72,15 @@ fn run(config: &Config) -> ExitCode {
         },
     };
     if nested {
-        let advice = engine::oversub::check(
-            config.parallel_exports,
-            exports.len(),
-            config.workers,
-            config.cpus,
-        );
-        if let Some(advice) = advice {
-            console.line(&advice.to_string());
-        }
+        advise(config, &console, exports.len());
     }
     let uploads = match start_uploads(config, &console) {
         Ok(uploads) => uploads,
         Err(code) => return code,
     };
     std::thread::spawn(time::warm_up);
-    let zones = zones(config);
     let jobs = engine::jobs(exports, &config.output, nested);
-    let queue = match &uploads {
-        Uploads::Running(uploader) => Some(uploader.queue()),
-        _ => None,
-    };
-    let run = engine::Run {
-        config,
-        zones: &zones,
-        console: &console,
-        uploads: queue,
-    };
-    let parallel = if nested { config.parallel_exports } else { 1 };
-    let outcomes = engine::run_all(&run, &jobs, parallel);
-    let reports = if nested {
-        format!(
-            "{}/<export>/report.json (one per export)",
-            config.output.display()
-        )
-    } else {
-        format!("{}/report.json", config.output.display())
-    };
+    let outcomes = process(config, &console, &jobs, &uploads, nested);
     let upload = uploads.finish(&console);
     if matches!(upload, UploadState::Done(_)) {
         for job in &jobs {
@@ -117,8 +89,48 @@ fn run(config: &Config) -> ExitCode {
             }
         }
     }
+    let reports = if nested {
+        format!(
+            "{}/<export>/report.json (one per export)",
+            config.output.display()
+        )
+    } else {
+        format!("{}/report.json", config.output.display())
+    };
     console.line(&report::overall_summary(&outcomes, &reports, &upload));
     exit_code(0, &outcomes, &upload)
+}
+
+/// Prints the oversubscription advice of cli.md §6 when it applies.
+fn advise(config: &Config, console: &Console, exports: usize) {
+    let advice = engine::oversub::check(
+        config.parallel_exports,
+        exports,
+        config.workers,
+        config.cpus,
+    );
+    if let Some(advice) = advice {
+        console.line(&advice.to_string());
+    }
+}
+
+/// Runs every export job, handing finished files to the uploader when it
+/// runs, and returns the outcomes in job order.
+fn process(
+    config: &Config,
+    console: &Console,
+    jobs: &[engine::Job],
+    uploads: &Uploads,
+    nested: bool,
+) -> Vec<report::ExportOutcome> {
+    let zones = zones(config);
+    let queue = match uploads {
+        Uploads::Running(uploader) => Some(uploader.queue()),
+        _ => None,
+    };
+    let run = engine::Run { config, zones: &zones, console, uploads: queue };
+    let parallel = if nested { config.parallel_exports } else { 1 };
+    engine::run_all(&run, jobs, parallel)
 }
 
 /// Returns the exit code of cli.md §12: 130 after Ctrl-C, `code` when it
