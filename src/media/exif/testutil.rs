@@ -58,6 +58,22 @@ pub(crate) fn encoded_image(format: image::ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
+/// Returns `bytes` after `exiftool <args>` wrote into them (fixtures
+/// with camera-like metadata).
+pub(crate) fn with_exiftool(bytes: &[u8], args: &[&str]) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("fixture.jpg");
+    std::fs::write(&path, bytes).expect("write fixture");
+    let status = Command::new("exiftool")
+        .args(args)
+        .args(["-q", "-overwrite_original"])
+        .arg(&path)
+        .status()
+        .expect("exiftool is required by the tests (see .ci/run)");
+    assert!(status.success(), "exiftool {args:?}");
+    std::fs::read(&path).expect("read fixture")
+}
+
 /// Returns every camera sample JPEG, orientation set included, or none
 /// when the shared samples folder is absent.
 pub(crate) fn camera_samples() -> Vec<PathBuf> {
