@@ -39,10 +39,11 @@ pub fn spec(gen: Gen) -> &'static Spec {
     })
 }
 
-/// The spec folder: `../shared/spec/immich-openapi` beside the crate.
+/// The spec folder: the endpoints memoria calls and the schemas they use,
+/// cut from the official Immich OpenAPI documents (see its README).
 fn spec_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/spec/immich-openapi")
+        .join("tests/cli/fake_immich/openapi")
 }
 
 /// Patches the gaps of 1.143.1 listed in upload.md §9.
