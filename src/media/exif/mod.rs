@@ -17,7 +17,8 @@ mod tests;
 pub(crate) mod testutil;
 
 use self::build::{to_u32, Draft};
-use self::tiff::{types, Ifd, Order, RawEntry, Tiff};
+pub(crate) use self::tiff::types;
+use self::tiff::{Ifd, Order, RawEntry, Tiff};
 use self::values::NewEntry;
 use crate::media::model::{
     offset_text, Applied, DescriptionPolicy, EmbedError, FieldOutcome, Gps,
@@ -25,9 +26,9 @@ use crate::media::model::{
 };
 
 /// IFD0 pointer to the Exif IFD.
-const EXIF_POINTER: u16 = 0x8769;
+pub(crate) const EXIF_POINTER: u16 = 0x8769;
 /// IFD0 pointer to the GPS IFD.
-const GPS_POINTER: u16 = 0x8825;
+pub(crate) const GPS_POINTER: u16 = 0x8825;
 /// IFD0 `ImageDescription`.
 const DESCRIPTION: u16 = 0x010E;
 /// Exif IFD `ExifVersion`.

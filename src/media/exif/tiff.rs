@@ -56,6 +56,8 @@ pub(crate) mod types {
     pub(crate) const BYTE: u16 = 1;
     /// NUL-terminated 7-bit text (memoria stores UTF-8 in it, §6).
     pub(crate) const ASCII: u16 = 2;
+    /// 16-bit unsigned integer.
+    pub(crate) const SHORT: u16 = 3;
     /// 32-bit unsigned integer.
     pub(crate) const LONG: u16 = 4;
     /// Two LONGs: numerator, denominator.

@@ -9,11 +9,12 @@
 
 use std::ops::Range;
 
+use crate::media::exif::types::{LONG, SHORT};
+use crate::media::exif::{EXIF_POINTER, GPS_POINTER};
+
 /// IFD0 `Orientation`.
 const ORIENTATION: u16 = 0x0112;
-/// IFD0 pointers to the Exif and GPS IFDs, Exif IFD pointer to Interop.
-const EXIF_POINTER: u16 = 0x8769;
-const GPS_POINTER: u16 = 0x8825;
+/// Exif IFD pointer to the Interop IFD.
 const INTEROP_POINTER: u16 = 0xA005;
 /// Exif IFD `PixelXDimension` and `PixelYDimension`.
 const PIXEL_X: u16 = 0xA002;
@@ -23,9 +24,6 @@ const THUMB_OFFSET: u16 = 0x0201;
 const THUMB_LENGTH: u16 = 0x0202;
 const STRIP_OFFSETS: u16 = 0x0111;
 const STRIP_BYTES: u16 = 0x0117;
-/// TIFF field types written here.
-const SHORT: u16 = 3;
-const LONG: u16 = 4;
 
 /// Returns `block` (a TIFF-structured EXIF block) edited for an upright
 /// composite of `width` × `height`.
