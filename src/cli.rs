@@ -134,6 +134,14 @@ pub(crate) struct Args {
     )]
     pub(crate) overlay_video: OverlayVideo,
 
+    /// Never fetch media over the network
+    ///
+    /// Snapchat memories that are only linked come from the export and
+    /// the download cache alone; the rest is reported as not
+    /// downloaded.
+    #[arg(long, verbatim_doc_comment)]
+    pub(crate) no_download: bool,
+
     /// Never upload, even when Immich is configured
     ///
     /// Processing only; the Immich settings are not even checked.

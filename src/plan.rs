@@ -105,6 +105,9 @@ pub(crate) struct Item {
     /// occurs in more than one album or conversation (Snapchat Messages:
     /// `snap-messages-{user}`).
     pub(crate) shared_prefix: Option<String>,
+    /// Fields added at the top level of the item's `report.json` entry
+    /// (a downloaded memory's `url` and `cached_as`).
+    pub(crate) extra: Map<String, Value>,
 }
 
 /// A media file the platform found no metadata for.
@@ -132,6 +135,36 @@ pub(crate) struct Orphan {
     pub(crate) reason: String,
     /// Context for `failure-report.json`.
     pub(crate) context: Map<String, Value>,
+}
+
+/// A media item the export only links to (platforms.md §9b.5). Before
+/// names are planned, the engine takes its file from the download cache
+/// or, when downloads are allowed, fetches it; then `item` is written
+/// like any other. When no file is obtained, `orphan` is reported with
+/// the reason the engine sets.
+#[derive(Clone, Debug)]
+pub(crate) struct Fetch {
+    /// The item to write; the engine sets its `source`, `overlay` and
+    /// `extra` (`url`, `cached_as`) from the cached files.
+    pub(crate) item: Item,
+    /// The cache folder, relative to the output root
+    /// (`memories/.snapchat-downloads`).
+    pub(crate) cache: &'static str,
+    /// The cache file stem: `<key>-main.<ext>` and `<key>-overlay.<ext>`.
+    pub(crate) key: String,
+    /// The GET link: its answer is the file or a ZIP with main and
+    /// overlay.
+    pub(crate) get: Option<String>,
+    /// The POST link: its answer is the URL of the file.
+    pub(crate) post: Option<String>,
+    /// The extension planned while the file is not cached (a dry run):
+    /// `jpg` or `mp4` from the entry's media type.
+    pub(crate) planned_ext: &'static str,
+    /// When the platform prepared the link (the `ts` parameter).
+    pub(crate) link_created: Option<Timestamp>,
+    /// The orphaned-metadata record reported when no file is obtained;
+    /// its `reason` is set by the engine.
+    pub(crate) orphan: Orphan,
 }
 
 /// A file the platform looked at and deliberately did not output.
@@ -171,6 +204,9 @@ pub(crate) struct Plan {
     pub(crate) skipped: Vec<Skipped>,
     /// Ambiguous cases for a person to decide.
     pub(crate) needs_matching: Vec<NeedsMatching>,
+    /// Linked media to take from the download cache or fetch, in
+    /// planning order after `items`.
+    pub(crate) fetches: Vec<Fetch>,
 }
 
 /// Description policy and other per-platform constants the engine needs.

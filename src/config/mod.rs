@@ -166,6 +166,8 @@ pub(crate) struct Config {
     pub(crate) timezone: Option<(String, TimeZone)>,
     /// `--overlay-video`: how Snapchat overlay videos are produced.
     pub(crate) overlay_video: VideoMode,
+    /// `--no-download`: linked media come only from the download caches.
+    pub(crate) no_download: bool,
     /// Environment variables: process environment over `.env` values.
     pub(crate) env: Env,
     /// Immich uploading, when enabled: URL and key known and no
@@ -190,6 +192,7 @@ impl fmt::Debug for Config {
             .field("dry_run", &self.dry_run)
             .field("timezone", &self.timezone.as_ref().map(|(name, _)| name))
             .field("overlay_video", &self.overlay_video)
+            .field("no_download", &self.no_download)
             .field("env", &self.env)
             .field("upload", &self.upload)
             .field("upload_only", &self.upload_only)
@@ -304,6 +307,7 @@ fn resolve(args: Args, host: &Host) -> Result<Config, LoadError> {
             OverlayVideo::Mp4 => VideoMode::Mp4,
             OverlayVideo::Mkv => VideoMode::Mkv,
         },
+        no_download: args.no_download,
         env,
         upload: immich.settings,
         upload_only,

@@ -162,6 +162,7 @@ fn written_entry(
     }
     entry.insert("albums".into(), json!(unit.albums));
     entry.insert("context".into(), Value::Object(context(items, unit)));
+    entry.extend(primary.extra.clone());
     if unit.members.len() > 1 {
         let occurrences: Vec<Value> = unit.members.iter().map(|&i| {
             json!({"input": items[i].input, "context": items[i].context})

@@ -141,6 +141,7 @@ impl<'a> Conversation<'a> {
             warnings: Vec::new(),
             orphan: None,
             shared_prefix: None,
+            extra: Map::new(),
         }
     }
 

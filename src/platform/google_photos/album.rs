@@ -222,6 +222,7 @@ fn item(
         warnings: Vec::new(),
         orphan: None,
         shared_prefix: None,
+        extra: Map::new(),
     }
 }
 

@@ -128,6 +128,7 @@ fn item(
         warnings: Vec::new(),
         orphan: None,
         shared_prefix: None,
+        extra: Map::new(),
     }
 }
 

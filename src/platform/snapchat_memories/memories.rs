@@ -163,6 +163,7 @@ impl Memories<'_> {
             warnings: warnings(entry, overlay),
             orphan: None,
             shared_prefix: None,
+            extra: Map::new(),
         }
     }
 

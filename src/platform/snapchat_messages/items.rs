@@ -161,6 +161,7 @@ impl Output<'_> {
             warnings: Vec::new(),
             orphan: None,
             shared_prefix: Some(self.shared_prefix()),
+            extra: Map::new(),
         }
     }
 
