@@ -11,6 +11,7 @@
 mod cli;
 mod config;
 mod discover;
+mod download;
 mod engine;
 mod media;
 mod plan;

@@ -147,6 +147,9 @@ pub(crate) struct Fetch {
     /// The item to write; the engine sets its `source`, `overlay` and
     /// `extra` (`url`, `cached_as`) from the cached files.
     pub(crate) item: Item,
+    /// The index in `Plan::items` before which the item is planned, so
+    /// that linked and bundled media keep the order of their entries.
+    pub(crate) position: usize,
     /// The cache folder, relative to the output root
     /// (`memories/.snapchat-downloads`).
     pub(crate) cache: &'static str,
@@ -204,8 +207,8 @@ pub(crate) struct Plan {
     pub(crate) skipped: Vec<Skipped>,
     /// Ambiguous cases for a person to decide.
     pub(crate) needs_matching: Vec<NeedsMatching>,
-    /// Linked media to take from the download cache or fetch, in
-    /// planning order after `items`.
+    /// Linked media to take from the download cache or fetch, each
+    /// planned at its `position` among `items`.
     pub(crate) fetches: Vec<Fetch>,
 }
 

@@ -171,6 +171,8 @@ fn run_platforms(
         progress: &progress,
         overlay_video: run.config.overlay_video,
         scratch: &scratch.path,
+        workers: run.config.workers,
+        no_download: run.config.no_download,
     };
     let mut allocators = HashMap::new();
     let mut reports = Vec::new();

@@ -33,6 +33,19 @@ pub(crate) struct Inspected {
     pub(crate) mtime: Option<Timestamp>,
 }
 
+impl Inspected {
+    /// Returns what a dry run assumes of a file it has not fetched: the
+    /// extension of its entry's media type and nothing else.
+    pub(crate) fn planned(ext: &str) -> Inspected {
+        Inspected {
+            ext: ext.to_string(),
+            size: 0,
+            existing: Existing::default(),
+            mtime: None,
+        }
+    }
+}
+
 /// Inspects every item on `pool`; an unreadable file gives its error.
 pub(crate) fn inspect_all(
     pool: &rayon::ThreadPool,

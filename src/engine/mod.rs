@@ -5,6 +5,7 @@
 //! and records every fate in `issues/` and `report.json`.
 
 mod export;
+mod fetch;
 mod inspect;
 mod issues;
 mod naming;

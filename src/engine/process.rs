@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use rayon::prelude::*;
 
+use super::fetch;
 use super::inspect::{self, Inspected};
 use super::issues;
 use super::naming::{Allocator, Request};
@@ -41,6 +42,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) overlay_video: VideoMode,
     /// Scratch folder for ffmpeg passes.
     pub(crate) scratch: &'a Path,
+    /// `--workers`, which also bounds parallel downloads.
+    pub(crate) workers: usize,
+    /// `--no-download`: linked media only from the download cache.
+    pub(crate) no_download: bool,
 }
 
 /// Reason recorded for files Ctrl-C kept from being written.
@@ -77,15 +82,19 @@ pub(super) type Sourced<T> = (T, &'static str);
 pub(crate) fn run(
     cx: &Ctx,
     platform: &dyn Platform,
-    plan: Plan,
+    mut plan: Plan,
     allocators: &mut HashMap<&'static str, Allocator>,
 ) -> (ProcessorReport, Vec<upload::File>) {
     let rules = platform.rules();
     let mut report = ProcessorReport::new(platform, &plan.username);
     let tick = || cx.progress.inc();
 
+    let pending = fetch::resolve(cx, &mut plan);
     cx.progress.phase(Phase::Scan, plan.items.len());
-    let inspected = inspect::inspect_all(cx.pool, &plan.items, &tick);
+    let mut inspected = inspect::inspect_all(cx.pool, &plan.items, &tick);
+    for (i, ext) in pending {
+        inspected[i] = Ok(Inspected::planned(ext));
+    }
     cx.progress.phase(Phase::Hash, plan.items.len());
     let groups =
         inspect::group(cx.pool, &plan.items, &inspected, rules.dedup, &tick);
@@ -296,19 +305,24 @@ fn plan_job(
         src_ext: file_ext(&item.source),
         album: item.album.clone(),
     };
-    let way = unit
-        .overlay
-        .as_ref()
-        .map(|_| Way::of(&info.ext, cx.overlay_video, ffmpeg));
+    let kind = unit.overlay.as_deref().map(render::overlay_kind);
+    let way = kind.as_ref().map(|(_, still)| match still {
+        true => Way::of(&info.ext, cx.overlay_video, ffmpeg),
+        false => Way::Beside,
+    });
     let rendered_ext =
         way.map_or(info.ext.as_str(), |w| w.output_ext(&info.ext)).to_string();
-    let overlay = unit.overlay.as_ref().zip(way).map(|(png, way)| Overlay {
-        png: png.clone(),
-        input: relative(cx.export, png),
-        way,
-        fallback_output: String::new(),
-        fallback_dest: PathBuf::new(),
-    });
+    let overlay = unit.overlay.as_ref().zip(way).zip(kind).map(
+        |((png, way), (ext, still))| Overlay {
+            png: png.clone(),
+            input: input_of(cx, png),
+            way,
+            ext,
+            still,
+            fallback_output: String::new(),
+            fallback_dest: PathBuf::new(),
+        },
+    );
     let meta = Metadata {
         date: date.as_ref().map(|(r, _)| r.stamp),
         gps: unit.gps.filter(Gps::is_valid),
@@ -350,9 +364,13 @@ fn check_ffmpeg(items: &[Item]) -> bool {
     found
 }
 
-/// Returns `path` relative to the export, `/`-separated.
-fn relative(export: &Export, path: &Path) -> String {
-    let rel = path.strip_prefix(&export.path).unwrap_or(path);
+/// Returns the report name of an input `path`: relative to the export,
+/// or to the output root for a file of a download cache, `/`-separated.
+fn input_of(cx: &Ctx, path: &Path) -> String {
+    let rel = path
+        .strip_prefix(&cx.export.path)
+        .or_else(|_| path.strip_prefix(cx.out_root))
+        .unwrap_or(path);
     rel.to_string_lossy().replace('\\', "/")
 }
 

@@ -110,8 +110,11 @@ fn job_line(item: &Item, job: &Job) -> String {
         ),
         None => "no date".to_string(),
     };
+    // Linked media a dry run has not fetched have no source yet.
+    let verb =
+        if item.source.as_os_str().is_empty() { "DOWNLOAD" } else { "WRITE" };
     format!(
-        "WRITE      {} <- {}\n           {when}, rule {}",
+        "{verb:<10} {} <- {}\n           {when}, rule {}",
         job.output, item.input, item.matched.rule
     )
 }

@@ -61,6 +61,10 @@ pub(crate) struct Overlay {
     pub(crate) input: String,
     /// How it is applied.
     pub(crate) way: Way,
+    /// The overlay's extension by content (`png`).
+    pub(crate) ext: String,
+    /// Whether it is a still image that can be composited.
+    pub(crate) still: bool,
     /// Output path (relative to the export's output root) used when the
     /// overlay cannot be applied.
     pub(crate) fallback_output: String,
@@ -105,7 +109,10 @@ pub(crate) fn write(
     scratch: &Path,
 ) -> anyhow::Result<Done> {
     let rendered = match overlay.way {
-        Way::Beside => return beside(target, overlay, None),
+        Way::Beside => {
+            let moving = "the overlay is not a still image".to_string();
+            return beside(target, overlay, (!overlay.still).then_some(moving));
+        }
         way => render(target, overlay, way, scratch),
     };
     let (tmp, result) = match rendered {
@@ -172,7 +179,7 @@ fn render(
 }
 
 /// Writes the media unchanged under its fallback name and copies the
-/// overlay beside it as `<name>.overlay.png` with the same times.
+/// overlay beside it as `<name>.overlay.<ext>` with the same times.
 fn beside(
     target: &Target,
     overlay: &Overlay,
@@ -187,7 +194,7 @@ fn beside(
         target.mtime,
     )?;
     let mut name = dest.as_os_str().to_owned();
-    name.push(".overlay.png");
+    name.push(format!(".overlay.{}", overlay.ext));
     let png_dest = PathBuf::from(name);
     let tmp = media::copy_plain(&overlay.png, &png_dest)?;
     tmp.persist(&png_dest, target.mtime)
@@ -200,6 +207,28 @@ fn beside(
         output: overlay.fallback_output.clone(),
         overlay: Some((overlay.input.clone(), "kept-beside")),
     })
+}
+
+/// Returns the extension of overlay `path` by content and whether it is
+/// a still image: PNG, JPEG or a WebP without animation. Animated WebP,
+/// GIF and video overlays are kept beside the media instead (platforms.md
+/// §9b.6). An unreadable overlay counts as a still PNG, so that the
+/// render reports why it failed.
+pub(crate) fn overlay_kind(path: &Path) -> (String, bool) {
+    let Ok(head) = media::head(path, 64) else {
+        return ("png".to_string(), true);
+    };
+    match crate::media::sniff::detect(&head) {
+        Some(ext @ ("png" | "jpg")) => (ext.to_string(), true),
+        // VP8X flags (byte 20): bit 1 marks an animation.
+        Some("webp") => {
+            let animated = head.get(12..16) == Some(b"VP8X")
+                && head.get(20).is_some_and(|flags| flags & 0x02 != 0);
+            ("webp".to_string(), !animated)
+        }
+        Some(ext) => (ext.to_string(), false),
+        None => ("png".to_string(), true),
+    }
 }
 
 /// Returns the MKV container tags of metadata.md §11.4.

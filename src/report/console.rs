@@ -131,6 +131,8 @@ pub(crate) enum Phase {
     Scan,
     /// Files hashed for duplicate detection.
     Hash,
+    /// Linked files fetched.
+    Download,
     /// Files written.
     Write,
 }

@@ -1,0 +1,235 @@
+//! The download step of linked media (platforms.md §9b.5): before names
+//! are planned, every [`Fetch`] of a plan becomes an item whose source is
+//! a file in the download cache, or orphaned metadata.
+//!
+//! A main already in the cache is used without any request. The others
+//! are fetched unless `--no-download` or `--dry-run` is given; a dry run
+//! plans them from their entry (`DOWNLOAD` in the plan, with the
+//! extension of the entry's media type), since what is only linked cannot
+//! be known without fetching it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde_json::{json, Map};
+
+use super::process::Ctx;
+use crate::download::{self, Downloader, Failure, Fetched, Files};
+use crate::plan::{Fetch, Item, Plan};
+use crate::report::Phase;
+
+/// Reason of the linked media `--no-download` kept from being fetched.
+const NOT_DOWNLOADED: &str = "Not downloaded (--no-download)";
+/// Downloads running at once, whatever `--workers` says (§9b.5).
+const MAX_PARALLEL: usize = 8;
+
+/// Items of a dry run whose file is neither bundled nor cached: their
+/// index in `Plan::items` and the planned extension.
+pub(super) type Pending = Vec<(usize, &'static str)>;
+
+/// Resolves `plan.fetches` into `plan.items` (at their planned positions)
+/// and `plan.orphans`; returns the items a dry run could only plan.
+pub(super) fn resolve(cx: &Ctx, plan: &mut Plan) -> Pending {
+    let fetches = std::mem::take(&mut plan.fetches);
+    if fetches.is_empty() {
+        return Pending::new();
+    }
+    let dirs: Vec<PathBuf> =
+        fetches.iter().map(|f| cx.out_root.join(f.cache)).collect();
+    let cached: Vec<Option<Files>> = fetches
+        .iter()
+        .zip(&dirs)
+        .map(|(f, dir)| download::cached(dir, &f.key))
+        .collect();
+    let mut fetched = fetch_missing(cx, &fetches, &dirs, &cached);
+    let cache = fetches[0].cache;
+    let mut refused = Vec::new();
+    let mut resolved = Vec::new();
+    let mut have = 0;
+    for (i, (fetch, files)) in fetches.into_iter().zip(cached).enumerate() {
+        let outcome = match (files, fetched.remove(&i)) {
+            (Some(files), _) => Ok(cached_item(cx, &fetch, files)),
+            (None, Some(Ok(done))) => Ok(fetched_item(cx, &fetch, done)),
+            (None, Some(Err(failure))) => {
+                if failure.refused {
+                    refused.push(fetch.link_created);
+                }
+                Err(format!("Download failed: {}", failure.error))
+            }
+            (None, None) if cx.no_download => Err(NOT_DOWNLOADED.to_string()),
+            (None, None) => Ok(pending_item(&fetch)),
+        };
+        match outcome {
+            Ok(item) => {
+                have += usize::from(!item.source.as_os_str().is_empty());
+                resolved.push((fetch.position, item, fetch.planned_ext));
+            }
+            Err(reason) => {
+                let mut orphan = fetch.orphan;
+                orphan.reason = reason;
+                plan.orphans.push(orphan);
+            }
+        }
+    }
+    if !refused.is_empty() {
+        warn_refused(cx, cache, &refused, have);
+    }
+    resolved.sort_by_key(|r| r.0);
+    insert(plan, resolved)
+}
+
+/// Fetches every fetch whose main is not cached, unless downloads are
+/// off; returns the outcomes by fetch index.
+fn fetch_missing(
+    cx: &Ctx,
+    fetches: &[Fetch],
+    dirs: &[PathBuf],
+    cached: &[Option<Files>],
+) -> HashMap<usize, Result<Fetched, Failure>> {
+    let missing: Vec<usize> =
+        (0..fetches.len()).filter(|&i| cached[i].is_none()).collect();
+    if cx.dry_run || cx.no_download || missing.is_empty() {
+        return Default::default();
+    }
+    cx.progress.phase(Phase::Download, missing.len());
+    let downloader = match Downloader::new() {
+        Ok(d) => d,
+        Err(err) => {
+            let error = format!("{err:#}");
+            return missing
+                .into_iter()
+                .map(|i| {
+                    let error = error.clone();
+                    (i, Err(Failure { error, refused: false }))
+                })
+                .collect();
+        }
+    };
+    // Every fetch of a plan shares one cache folder in practice; group
+    // by folder anyway so that each call gets its own.
+    let mut outcomes = HashMap::new();
+    let mut folders: Vec<&PathBuf> =
+        missing.iter().map(|&i| &dirs[i]).collect();
+    folders.dedup();
+    for dir in folders {
+        let mine: Vec<usize> =
+            missing.iter().copied().filter(|&i| &dirs[i] == dir).collect();
+        let requests: Vec<download::Request> = mine
+            .iter()
+            .map(|&i| download::Request {
+                key: &fetches[i].key,
+                get: fetches[i].get.as_deref(),
+                post: fetches[i].post.as_deref(),
+            })
+            .collect();
+        let parallel = cx.workers.clamp(1, MAX_PARALLEL);
+        let results = downloader.fetch_all(
+            dir,
+            &requests,
+            parallel,
+            &|| cx.progress.inc(),
+            &super::is_interrupted,
+        );
+        outcomes.extend(mine.into_iter().zip(results));
+    }
+    outcomes
+}
+
+/// Returns the item of `fetch` whose files were already in the cache.
+fn cached_item(cx: &Ctx, fetch: &Fetch, files: Files) -> Item {
+    let url = fetch.get.as_deref().or(fetch.post.as_deref()).unwrap_or("");
+    with_files(cx, fetch, files, url)
+}
+
+/// Returns the item of `fetch` whose files were fetched now.
+fn fetched_item(cx: &Ctx, fetch: &Fetch, done: Fetched) -> Item {
+    let mut item = with_files(cx, fetch, done.files, &done.url);
+    item.warnings.extend(done.warnings);
+    item
+}
+
+/// Returns `fetch`'s item with its source and overlay in the cache and
+/// the report's `url` and `cached_as`.
+fn with_files(cx: &Ctx, fetch: &Fetch, files: Files, url: &str) -> Item {
+    let mut item = fetch.item.clone();
+    let cached_as = relative(cx.out_root, &files.main);
+    item.source = files.main;
+    item.overlay = files.overlay;
+    let mut extra = Map::new();
+    extra.insert("url".into(), json!(url));
+    extra.insert("cached_as".into(), json!(cached_as));
+    item.extra = extra;
+    item
+}
+
+/// Returns the item of a dry run's linked media: no source yet (the
+/// engine plans it from `planned_ext` and prints `DOWNLOAD`).
+fn pending_item(fetch: &Fetch) -> Item {
+    let mut item = fetch.item.clone();
+    item.source = PathBuf::new();
+    item.overlay = None;
+    let url = fetch.get.as_deref().or(fetch.post.as_deref());
+    item.extra.insert("url".into(), json!(url));
+    item
+}
+
+/// Returns `path` relative to `root`, `/`-separated.
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<_> =
+        rel.components().map(|c| c.as_os_str().to_string_lossy()).collect();
+    parts.join("/")
+}
+
+/// Inserts the resolved items before the items at their positions,
+/// keeping their order, and returns the dry run's pending items.
+fn insert(
+    plan: &mut Plan,
+    resolved: Vec<(usize, Item, &'static str)>,
+) -> Pending {
+    let old = std::mem::take(&mut plan.items);
+    let mut resolved = resolved.into_iter().peekable();
+    let mut pending = Pending::new();
+    let mut push = |plan: &mut Plan, item: Item, ext| {
+        if item.source.as_os_str().is_empty() {
+            pending.push((plan.items.len(), ext));
+        }
+        plan.items.push(item);
+    };
+    for (i, item) in old.into_iter().enumerate() {
+        while let Some((_, new, ext)) = resolved.next_if(|r| r.0 <= i) {
+            push(plan, new, ext);
+        }
+        push(plan, item, "");
+    }
+    for (_, new, ext) in resolved {
+        push(plan, new, ext);
+    }
+    pending
+}
+
+/// Prints the one warning of §9b.5 for links the server refused.
+fn warn_refused(
+    cx: &Ctx,
+    cache: &str,
+    refused: &[Option<Timestamp>],
+    have: usize,
+) {
+    let created = refused
+        .iter()
+        .flatten()
+        .min()
+        .map(|t| {
+            format!(" The links were created on {}.", t.strftime("%Y-%m-%d"))
+        })
+        .unwrap_or_default();
+    log::warn!(
+        "{}: {} memories could not be downloaded; their links were refused \
+         (expired?).{created} Request a new My Data download and run again \
+         into the same output folder; the {have} memories already \
+         downloaded are reused from {cache}/.",
+        cx.export.name,
+        refused.len(),
+    );
+}
