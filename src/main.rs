@@ -11,6 +11,8 @@
 mod cli;
 mod config;
 mod discover;
+#[allow(dead_code)] // called by the engine's fetch step
+mod download;
 mod engine;
 mod media;
 mod plan;
