@@ -154,19 +154,26 @@ impl Downloader {
             requests.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let workers = parallel.clamp(1, MAX_PARALLEL).min(requests.len());
+        let work = || loop {
+            if stop() {
+                break;
+            }
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(request) = requests.get(i) else { break };
+            let result = self.fetch(dir, request);
+            *results[i].lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(result);
+            done();
+        };
         std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| loop {
-                    if stop() {
-                        break;
-                    }
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(request) = requests.get(i) else { break };
-                    let result = self.fetch(dir, request);
-                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) =
-                        Some(result);
-                    done();
-                });
+            let builder =
+                || std::thread::Builder::new().name("memoria-fetch".into());
+            let started = (0..workers)
+                .filter(|_| builder().spawn_scoped(scope, work).is_ok())
+                .count();
+            // No thread could be started: fetch on this one.
+            if started == 0 {
+                work();
             }
         });
         results

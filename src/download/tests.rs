@@ -573,3 +573,32 @@ fn fetch_all_stops_starting_fetches() {
     assert_eq!(server.seen().len(), 2);
     assert!(downloader.fetch_all(dir.path(), &[], 4, &done, &stop).is_empty());
 }
+
+#[test]
+fn fetch_all_runs_at_most_eight_at_once() {
+    let busy = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (now, peak) = (busy.clone(), most.clone());
+    let server = Server::start(move |_, _, _| {
+        let running = now.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(running, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(100));
+        now.fetch_sub(1, Ordering::SeqCst);
+        reply(200, &jpeg())
+    });
+    let links: Vec<String> =
+        (0..20).map(|i| server.url(&format!("/{i}"))).collect();
+    let keys: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
+    let requests: Vec<Request> = keys
+        .iter()
+        .zip(&links)
+        .map(|(key, link)| Request { key, get: Some(link), post: None })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (downloader, _) = downloader();
+    let results =
+        downloader.fetch_all(dir.path(), &requests, 50, &|| {}, &|| false);
+    assert!(results.iter().all(Result::is_ok));
+    let most = most.load(Ordering::SeqCst);
+    assert!((2..=8).contains(&most), "{most} at once");
+}
