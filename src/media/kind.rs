@@ -38,6 +38,12 @@ pub(crate) fn class_of_ext(ext: &str) -> Option<Class> {
     }
 }
 
+/// Returns every image and video extension (lower case, no dot), images
+/// first.
+pub(crate) fn media_exts() -> impl Iterator<Item = &'static str> {
+    IMAGE.iter().chain(VIDEO).copied()
+}
+
 /// Returns the class of a file name judged by its last extension.
 pub(crate) fn class_of_name(name: &str) -> Option<Class> {
     let (_, ext) = name.rsplit_once('.')?;

@@ -18,6 +18,7 @@ mod queue;
 mod record;
 pub(crate) use record::annotate_report;
 mod retry;
+pub(crate) use retry::retry_after;
 mod watch;
 
 use std::fmt;

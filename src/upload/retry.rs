@@ -93,7 +93,7 @@ fn random() -> u64 {
 }
 
 /// Parses a `Retry-After` value: delay seconds or an HTTP date.
-pub(super) fn retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
