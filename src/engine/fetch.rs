@@ -21,8 +21,6 @@ use crate::report::Phase;
 
 /// Reason of the linked media `--no-download` kept from being fetched.
 const NOT_DOWNLOADED: &str = "Not downloaded (--no-download)";
-/// Downloads running at once, whatever `--workers` says (§9b.5).
-const MAX_PARALLEL: usize = 8;
 
 /// Items of a dry run whose file is neither bundled nor cached: their
 /// index in `Plan::items` and the planned extension.
@@ -123,11 +121,11 @@ fn fetch_missing(
                 post: fetches[i].post.as_deref(),
             })
             .collect();
-        let parallel = cx.workers.clamp(1, MAX_PARALLEL);
+        // Up to W downloads at once; the downloader caps them at 8.
         let results = downloader.fetch_all(
             dir,
             &requests,
-            parallel,
+            cx.workers,
             &|| cx.progress.inc(),
             &super::is_interrupted,
         );
