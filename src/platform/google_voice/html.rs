@@ -1,5 +1,6 @@
 //! DOM helpers for Google Voice pages parsed by `tl`: element tests on tag
-//! names and class tokens, attribute values and visible text.
+//! names and class tokens, attribute values and visible text. Snapchat's
+//! `memories_history.html` (platforms.md §9b.3) is read with them too.
 //!
 //! `tl` returns text and attribute values as they stand in the source, so
 //! HTML entities are decoded here (platforms.md §5.3: the page is read as
@@ -16,7 +17,7 @@ const ENTITY_MAX: usize = 10;
 ///
 /// `tl` names a self-closing tag without attributes `br/`; the slash is
 /// not part of the name.
-pub(super) fn matches(tag: &HTMLTag, selector: &str) -> bool {
+pub(in crate::platform) fn matches(tag: &HTMLTag, selector: &str) -> bool {
     let (name, class) = selector.split_once('.').unwrap_or((selector, ""));
     let raw = tag.name().as_utf8_str();
     let tag_name = raw.strip_suffix('/').unwrap_or(&raw);
@@ -25,7 +26,7 @@ pub(super) fn matches(tag: &HTMLTag, selector: &str) -> bool {
 }
 
 /// Returns the elements inside `tag`, at any depth, in document order.
-pub(super) fn descendants<'p, 'a>(
+pub(in crate::platform) fn descendants<'p, 'a>(
     tag: &'p HTMLTag<'a>,
     parser: &'p Parser<'a>,
 ) -> impl Iterator<Item = &'p HTMLTag<'a>> {
@@ -33,7 +34,7 @@ pub(super) fn descendants<'p, 'a>(
 }
 
 /// Returns the elements inside `tag` that fit `selector`.
-pub(super) fn find_all<'p, 'a>(
+pub(in crate::platform) fn find_all<'p, 'a>(
     tag: &'p HTMLTag<'a>,
     parser: &'p Parser<'a>,
     selector: &'p str,
@@ -42,7 +43,7 @@ pub(super) fn find_all<'p, 'a>(
 }
 
 /// Returns the first element inside `tag` that fits `selector`.
-pub(super) fn first<'p, 'a>(
+pub(in crate::platform) fn first<'p, 'a>(
     tag: &'p HTMLTag<'a>,
     parser: &'p Parser<'a>,
     selector: &str,
@@ -53,7 +54,7 @@ pub(super) fn first<'p, 'a>(
 /// Returns the value of attribute `key` (any case) with entities decoded
 /// and surrounding white space removed; `None` when the attribute is
 /// missing or has no value.
-pub(super) fn attr(tag: &HTMLTag, key: &str) -> Option<String> {
+pub(in crate::platform) fn attr(tag: &HTMLTag, key: &str) -> Option<String> {
     let mut all = tag.attributes().iter();
     let (_, value) = all.find(|(k, _)| k.eq_ignore_ascii_case(key))?;
     Some(decode(&value?).trim().to_string())
@@ -62,7 +63,7 @@ pub(super) fn attr(tag: &HTMLTag, key: &str) -> Option<String> {
 /// Returns the text inside `tag` as a browser shows it: entities decoded,
 /// each run of ASCII white space as one space, `<br>` as a line break,
 /// every line trimmed.
-pub(super) fn text(tag: &HTMLTag, parser: &Parser) -> String {
+pub(in crate::platform) fn text(tag: &HTMLTag, parser: &Parser) -> String {
     let mut raw = String::new();
     for node in tag.children().all(parser) {
         match node {
@@ -89,7 +90,7 @@ fn push_collapsed(out: &mut String, source: &str) {
 /// Returns `text` with its character references decoded: the named ones
 /// Google Voice pages use (`&amp; &lt; &gt; &quot; &apos; &nbsp;`) and
 /// every decimal or hexadecimal one. Anything else stays as written.
-pub(super) fn decode(text: &str) -> String {
+pub(in crate::platform) fn decode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find('&') {

@@ -7,7 +7,7 @@
 //! belong to the engine.
 
 mod conversation;
-mod html;
+pub(in crate::platform) mod html;
 mod locate;
 mod matching;
 mod outcome;

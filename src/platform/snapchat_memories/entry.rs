@@ -61,9 +61,15 @@ fn text<'a>(fields: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 }
 
 /// Returns the capture of `date` text `YYYY-MM-DD HH:MM:SS UTC` (§9.3).
-/// Fractional seconds are accepted and dropped (metadata.md §2.1);
-/// anything else means no date.
 fn capture(date: &str) -> Option<Capture> {
+    let at = utc_instant(date)?;
+    Some(Capture { when: When::Instant(at), source: DATE_SOURCE })
+}
+
+/// Returns the instant of `date` text `YYYY-MM-DD HH:MM:SS UTC` (§9.3,
+/// §9b.3). Fractional seconds are accepted and dropped (metadata.md
+/// §2.1); anything else means no date.
+pub(super) fn utc_instant(date: &str) -> Option<Timestamp> {
     let Some(civil) = date.trim().strip_suffix(" UTC") else {
         log::debug!("ignoring date without UTC label: {date:?}");
         return None;
@@ -75,7 +81,7 @@ fn capture(date: &str) -> Option<Capture> {
     if parsed.is_none() {
         log::debug!("ignoring unparseable date {date:?}");
     }
-    parsed.map(|ts| Capture { when: When::Instant(ts), source: DATE_SOURCE })
+    parsed
 }
 
 /// Returns the position of `latitude`/`longitude` (§9.3: both needed,
@@ -86,18 +92,36 @@ fn position(fields: &Map<String, Value>) -> (Option<Gps>, Option<Value>) {
     else {
         return (None, None);
     };
+    match checked_gps(latitude, longitude) {
+        Ok(gps) => (gps, None),
+        Err(InvalidGps) => {
+            let raw = |key: &str| fields.get(key).cloned().unwrap_or_default();
+            let pair = serde_json::json!({
+                "latitude": raw("latitude"),
+                "longitude": raw("longitude"),
+            });
+            (None, Some(pair))
+        }
+    }
+}
+
+/// A coordinate pair that is out of range or not finite.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct InvalidGps;
+
+/// Returns the position of a coordinate pair: none for 0,0 (Snapchat's
+/// "no position"), an error when the pair is invalid (metadata.md §3).
+pub(super) fn checked_gps(
+    latitude: f64,
+    longitude: f64,
+) -> Result<Option<Gps>, InvalidGps> {
     let gps = Gps { latitude, longitude, altitude: None };
     if gps.is_valid() {
-        (Some(gps), None)
+        Ok(Some(gps))
     } else if latitude == 0.0 && longitude == 0.0 {
-        (None, None)
+        Ok(None)
     } else {
-        let raw = |key: &str| fields.get(key).cloned().unwrap_or_default();
-        let pair = serde_json::json!({
-            "latitude": raw("latitude"),
-            "longitude": raw("longitude"),
-        });
-        (None, Some(pair))
+        Err(InvalidGps)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Snapchat Memories in the layout a user assembles (platforms.md §9):
 //! `media/`, `overlays/` and `metadata.json`, directly in the export or
-//! under `memories/`.
+//! under `memories/`; and in Snapchat's own My Data download (§9b, the
+//! `mydata` module).
 //!
 //! Ties every `metadata.json` entry to its media file and overlay by name
 //! and returns the items with capture time, position, description and
@@ -8,6 +9,7 @@
 
 mod entry;
 mod memories;
+mod mydata;
 mod root;
 
 use super::Platform;
@@ -43,7 +45,10 @@ impl Platform for SnapchatMemories {
     }
 
     fn detect(&self, export: &Export) -> bool {
-        match root::holds_memories(&export.path) {
+        let found = root::holds_memories(&export.path).and_then(|found| {
+            Ok(found || mydata::find(&export.path)?.is_some())
+        });
+        match found {
             Ok(found) => found,
             Err(err) => {
                 log::warn!("{err:#}");
@@ -53,11 +58,25 @@ impl Platform for SnapchatMemories {
     }
 
     fn plan(&self, export: &Export) -> anyhow::Result<Plan> {
-        let root = root::find(&export.path)?;
-        let entries = root.into_entries()?;
         let user = discover::username(&export.name, "snapchat");
         let mut plan = Plan { username: user.clone(), ..Plan::default() };
-        memories::plan_entries(&entries, &user, &mut plan)?;
+        match mydata::find(&export.path)? {
+            Some(root) if !root::holds_memories(&export.path)? => {
+                mydata::plan(export, &root, &user, &mut plan)?;
+            }
+            found => {
+                if found.is_some() {
+                    log::warn!(
+                        "{}: found both an assembled memories layout and \
+                         Snapchat's memories_history; using the assembled \
+                         layout",
+                        export.name
+                    );
+                }
+                let entries = root::find(&export.path)?.into_entries()?;
+                memories::plan_entries(&entries, &user, &mut plan)?;
+            }
+        }
         Ok(plan)
     }
 }

@@ -1,9 +1,11 @@
 //! Tests of the Snapchat Memories processor on small assembled layouts
 //! built in temporary folders (media bytes are placeholders; they are
-//! never read).
+//! never read); `mydata` covers the My Data download of §9b.
 
 mod detect;
 mod issues;
+mod mydata;
+mod mydata_files;
 
 use std::fs;
 
