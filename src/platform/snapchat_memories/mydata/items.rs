@@ -211,9 +211,9 @@ fn created(entry: &Entry) -> Option<Timestamp> {
     })
 }
 
-/// Returns `at` as UTC text in the list's `Date` format.
+/// Returns `at` as RFC 3339 UTC text, like every instant in the reports.
 fn utc(at: Timestamp) -> String {
-    at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
+    at.to_string()
 }
 
 /// Returns the orphaned-metadata record of `entry` (§9b.5).

@@ -353,7 +353,7 @@ fn linked_entries_become_fetches() {
     );
     assert_eq!(
         Value::Object(first.orphan.context.clone()),
-        json!({"entry": locator, "link_created": "2026-01-13 20:10:41 UTC"})
+        json!({"entry": locator, "link_created": "2026-01-13T20:10:41.137Z"})
     );
     assert_eq!(plan.fetches[1].get, None);
     assert_eq!(plan.fetches[2].link_created, None);
