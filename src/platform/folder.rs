@@ -3,13 +3,19 @@
 //! Google root that Google Photos, Chat and Voice share (platforms.md §3.1:
 //! `<export>/Takeout` when that is a folder, else the export itself).
 
-use std::fs;
-use std::io::ErrorKind;
+use std::fs::{self, File};
+use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use jiff::Timestamp;
 
+use crate::media::kind::{class_of_ext, Class};
+use crate::media::sniff;
 use crate::plan::{Plan, Skipped};
+
+/// Bytes read to tell a file's type by content.
+const HEAD: u64 = 4096;
 
 /// A folder with its name and its path relative to the export.
 #[derive(Clone, Debug)]
@@ -130,6 +136,38 @@ fn is_kind(
         Err(err) => Err(err)
             .with_context(|| format!("failed to read {}", path.display())),
     }
+}
+
+/// Returns the modification time of `path` truncated to whole seconds;
+/// warns when it cannot be read.
+pub(crate) fn mtime_seconds(path: &Path) -> Option<Timestamp> {
+    let modified = fs::metadata(path).and_then(|m| m.modified());
+    let at = match modified {
+        Ok(time) => Timestamp::try_from(time).ok()?,
+        Err(err) => {
+            log::warn!("no modification time for {}: {err}", path.display());
+            return None;
+        }
+    };
+    Timestamp::from_second(at.as_second()).ok()
+}
+
+/// Returns the class of `path` by its content (metadata.md §8) when it
+/// is an image or a video; warns when the file cannot be read.
+pub(crate) fn visual_class(path: &Path) -> Option<Class> {
+    let mut head = Vec::new();
+    let read =
+        File::open(path).and_then(|f| f.take(HEAD).read_to_end(&mut head));
+    if let Err(err) = read {
+        log::warn!("failed to read {}: {err}", path.display());
+        return None;
+    }
+    sniff::detect(&head).and_then(class_of_ext).filter(is_visual)
+}
+
+/// Returns whether `class` is that of a picture or a video.
+pub(crate) fn is_visual(class: &Class) -> bool {
+    matches!(class, Class::Image | Class::Video)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ const ROOT: &str = "snapchat-jane-20250101/memories";
 
 /// A PNG overlay of `w`×`h`: transparent, with an opaque red top-left
 /// quarter.
-fn overlay(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn overlay(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbaImage::from_fn(w, h, |x, y| {
         if x < w / 4 && y < h / 4 {
             image::Rgba([255, 0, 0, 255])

@@ -9,6 +9,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde_json::{json, Value};
 
 use crate::snap_server::{Answer, Fault, SnapServer};
+use crate::snapchat_memories::overlay;
 use crate::support::*;
 
 const EXPORT: &str = "snapchat-jane-20260115";
@@ -142,21 +143,6 @@ fn bundle(
 fn unix(date: &str) -> i64 {
     let iso = format!("{}Z", date.trim_end_matches(" UTC").replace(' ', "T"));
     iso.parse::<jiff::Timestamp>().unwrap().as_second()
-}
-
-/// A PNG overlay of `w`×`h`: transparent, with an opaque red top-left
-/// quarter.
-fn overlay(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbaImage::from_fn(w, h, |x, y| {
-        if x < w / 4 && y < h / 4 {
-            image::Rgba([255, 0, 0, 255])
-        } else {
-            image::Rgba([0, 0, 0, 0])
-        }
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
 }
 
 fn pixel(path: &Path, x: u32, y: u32) -> [u8; 3] {

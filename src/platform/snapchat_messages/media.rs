@@ -5,20 +5,15 @@
 //! The file instant is the modification time truncated to whole seconds;
 //! it is the only link between a message and its zip media and overlays.
 
-use std::fs::{self, File};
-use std::io::Read;
 use std::path::Path;
 
 use jiff::Timestamp;
 
 use super::root::Folder;
 use crate::discover;
-use crate::media::kind::{class_of_ext, class_of_name, Class};
-use crate::media::sniff;
+use crate::media::kind::{class_of_name, Class};
 use crate::plan::{Plan, Skipped};
-
-/// Bytes read to classify a file by content (metadata.md §8).
-const HEAD: u64 = 4096;
+use crate::platform::folder::{is_visual, mtime_seconds, visual_class};
 
 /// One media file of `chat_media/`.
 #[derive(Debug)]
@@ -93,12 +88,12 @@ pub(super) fn read(
             Role::Ignored => {}
             Role::Skipped(reason) => plan.skipped.push(skip(reason)),
             Role::Overlay { uuid } => {
-                let instant = file_instant(&path);
+                let instant = mtime_seconds(&path);
                 found.overlays.push(OverlayFile { name, uuid, instant });
             }
             Role::Media { bid, uuid } => match media_class(&name, &path) {
                 Some(class) => found.media.push(MediaFile {
-                    instant: file_instant(&path),
+                    instant: mtime_seconds(&path),
                     name,
                     video: class == Class::Video,
                     bid,
@@ -164,29 +159,5 @@ fn is_hex_media(name: &str) -> bool {
 /// (Snapchat ships some as `.unknown`); `None` when neither gives an
 /// image or a video.
 fn media_class(name: &str, path: &Path) -> Option<Class> {
-    let visual = |class| matches!(class, Class::Image | Class::Video);
-    if let Some(class) = class_of_name(name).filter(|c| visual(*c)) {
-        return Some(class);
-    }
-    let mut head = Vec::new();
-    let read =
-        File::open(path).and_then(|f| f.take(HEAD).read_to_end(&mut head));
-    if let Err(err) = read {
-        log::warn!("failed to read {}: {err}", path.display());
-        return None;
-    }
-    sniff::detect(&head).and_then(class_of_ext).filter(|c| visual(*c))
-}
-
-/// Returns the modification time of `path` truncated to whole seconds.
-fn file_instant(path: &Path) -> Option<Timestamp> {
-    let modified = fs::metadata(path).and_then(|m| m.modified());
-    let at = match modified {
-        Ok(time) => Timestamp::try_from(time).ok()?,
-        Err(err) => {
-            log::warn!("no modification time for {}: {err}", path.display());
-            return None;
-        }
-    };
-    Timestamp::from_second(at.as_second()).ok()
+    class_of_name(name).filter(is_visual).or_else(|| visual_class(path))
 }

@@ -7,8 +7,7 @@
 //! (platforms.md §2.1).
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::Read;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -16,13 +15,11 @@ use jiff::civil::Date;
 use jiff::Timestamp;
 
 use crate::discover;
-use crate::media::kind::{class_of_ext, class_of_name, is_media_name, Class};
-use crate::media::sniff;
+use crate::media::kind::{class_of_name, is_media_name, Class};
 use crate::plan::{Plan, Skipped};
-use crate::platform::folder::{is_real_dir, list_files, Folder};
-
-/// Bytes read to classify a file by content (metadata.md §8).
-const HEAD: u64 = 4096;
+use crate::platform::folder::{
+    is_real_dir, is_visual, list_files, mtime_seconds, visual_class, Folder,
+};
 
 /// One bundled memory file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -186,7 +183,7 @@ fn main(file: &Found, id: Option<String>, day: Option<Date>) -> Option<Main> {
         input: file.input.clone(),
         id,
         day,
-        mtime: mtime(&file.path),
+        mtime: mtime_seconds(&file.path),
         overlay: None,
     })
 }
@@ -194,28 +191,7 @@ fn main(file: &Found, id: Option<String>, day: Option<Date>) -> Option<Main> {
 /// Returns the class of a main: by content (metadata.md §8), else by the
 /// extension of `name`.
 fn class(name: &str, path: &Path) -> Option<Class> {
-    let visual = |class: &Class| matches!(class, Class::Image | Class::Video);
-    let mut head = Vec::new();
-    let read =
-        File::open(path).and_then(|f| f.take(HEAD).read_to_end(&mut head));
-    if let Err(err) = read {
-        log::warn!("failed to read {}: {err}", path.display());
-    }
-    let by_content = sniff::detect(&head).and_then(class_of_ext);
-    by_content.filter(visual).or_else(|| class_of_name(name).filter(visual))
-}
-
-/// Returns the modification time of `path` truncated to whole seconds.
-fn mtime(path: &Path) -> Option<Timestamp> {
-    let modified = fs::metadata(path).and_then(|m| m.modified());
-    let at = match modified {
-        Ok(time) => Timestamp::try_from(time).ok()?,
-        Err(err) => {
-            log::warn!("no modification time for {}: {err}", path.display());
-            return None;
-        }
-    };
-    Timestamp::from_second(at.as_second()).ok()
+    visual_class(path).or_else(|| class_of_name(name).filter(is_visual))
 }
 
 /// Gives each main the overlay of its stem and records overlays whose
