@@ -111,6 +111,8 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    use crate::download::tests::names;
+
     fn touch(dir: &Path, name: &str) {
         std::fs::write(dir.join(name), b"x").unwrap();
     }
@@ -119,15 +121,6 @@ mod tests {
         let mut file = TempFile::create(&dir.join("x")).unwrap();
         file.write_all(bytes).unwrap();
         Part { file, ext: ext.into() }
-    }
-
-    fn names(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
     }
 
     #[test]

@@ -172,8 +172,23 @@ fn mp4() -> Vec<u8> {
     bytes
 }
 
+/// Returns GET requests pairing `keys` with `links`.
+fn gets<'a>(
+    keys: &'a [impl AsRef<str>],
+    links: &'a [String],
+) -> Vec<Request<'a>> {
+    keys.iter()
+        .zip(links)
+        .map(|(key, link)| Request {
+            key: key.as_ref(),
+            get: Some(link),
+            post: None,
+        })
+        .collect()
+}
+
 /// Returns the names in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
+pub(super) fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -512,11 +527,7 @@ fn fetch_all_keeps_request_order() {
         .map(|p| server.url(p))
         .collect();
     let keys = ["a", "gone", "video", "b", "c"];
-    let requests: Vec<Request> = keys
-        .iter()
-        .zip(&links)
-        .map(|(key, link)| Request { key, get: Some(link), post: None })
-        .collect();
+    let requests = gets(&keys, &links);
     let (downloader, _) = downloader();
     let count = AtomicUsize::new(0);
     let done = || {
@@ -551,11 +562,7 @@ fn fetch_all_stops_starting_fetches() {
     let links: Vec<String> =
         (0..5).map(|i| server.url(&format!("/{i}"))).collect();
     let keys: Vec<String> = (0..5).map(|i| format!("k{i}")).collect();
-    let requests: Vec<Request> = keys
-        .iter()
-        .zip(&links)
-        .map(|(key, link)| Request { key, get: Some(link), post: None })
-        .collect();
+    let requests = gets(&keys, &links);
     let dir = tempfile::tempdir().unwrap();
     let (downloader, _) = downloader();
     let count = AtomicUsize::new(0);
@@ -589,11 +596,7 @@ fn fetch_all_runs_at_most_eight_at_once() {
     let links: Vec<String> =
         (0..20).map(|i| server.url(&format!("/{i}"))).collect();
     let keys: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
-    let requests: Vec<Request> = keys
-        .iter()
-        .zip(&links)
-        .map(|(key, link)| Request { key, get: Some(link), post: None })
-        .collect();
+    let requests = gets(&keys, &links);
     let dir = tempfile::tempdir().unwrap();
     let (downloader, _) = downloader();
     let results =
