@@ -268,4 +268,27 @@ mod tests {
         assert_eq!(Way::Video(mp4).output_ext("mov"), "mp4");
         assert_eq!(Way::Beside.output_ext("mov"), "mov");
     }
+
+    #[test]
+    fn only_still_overlays_can_be_composited() {
+        let dir = tempfile::tempdir().unwrap();
+        let kind = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            overlay_kind(&path)
+        };
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        assert_eq!(kind("a.png", png), ("png".into(), true));
+        // Extended WebP: VP8X chunk, flags byte 20 (0x02 = animation).
+        let webp = |flags: u8| {
+            let mut b = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0".to_vec();
+            b.extend_from_slice(&[flags, 0, 0, 0, 1, 0, 0, 1, 0, 0]);
+            b
+        };
+        assert_eq!(kind("still.webp", &webp(0x10)), ("webp".into(), true));
+        assert_eq!(kind("moving.webp", &webp(0x12)), ("webp".into(), false));
+        assert_eq!(kind("a.gif", b"GIF89a\x01\0\x01\0"), ("gif".into(), false));
+        let mp4 = b"\0\0\0\x18ftypisom\0\0\x02\0isommp41";
+        assert_eq!(kind("a.png", mp4), ("mp4".into(), false));
+    }
 }

@@ -1224,3 +1224,49 @@ fn an_assembled_layout_is_preferred_to_the_memories_list() {
         "metadata"
     );
 }
+
+#[test]
+fn an_overlay_that_is_not_a_still_picture_is_kept_beside() {
+    let env = TestEnv::new();
+    let date = "2026-01-13 01:55:38 UTC";
+    list_json(&env, EXPORT, &[entry(date, "Image", NOWHERE)]);
+    let main = bundle(
+        &env,
+        EXPORT,
+        &format!("2026-01-13_{A}-main.jpg"),
+        &jpeg(4),
+        None,
+    );
+    // A two-frame GIF: an animated sticker cannot be composited.
+    let gif = animated_gif();
+    bundle(&env, EXPORT, &format!("2026-01-13_{A}-overlay.gif"), &gif, None);
+
+    run(&env, EXPORT, &[]).expect_code(0);
+    let name = "snap-memories-jane-20260113.jpg";
+    assert_eq!(library(&env), [name, &format!("{name}.overlay.gif")]);
+    // The media is written unchanged apart from its metadata: same pixels.
+    assert_eq!(pixel(&out(&env, name), 0, 0), pixel(&main, 0, 0));
+    assert_eq!(
+        std::fs::read(out(&env, &format!("{name}.overlay.gif"))).unwrap(),
+        gif
+    );
+    let report = env.read_json("out/report.json");
+    let file = written(&report, &format!("memories/2026-01-13_{A}-main.jpg"));
+    assert_eq!(file["overlay"]["result"], "kept-beside", "{file:#}");
+    let warnings = file["warnings"].to_string();
+    assert!(warnings.contains("not a still image"), "{warnings}");
+}
+
+/// A 1×1 GIF of two frames (two-colour palette, minimal LZW data).
+fn animated_gif() -> Vec<u8> {
+    let mut gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00".to_vec();
+    gif.extend_from_slice(b"\xff\x00\x00\x00\x00\x00");
+    for _ in 0..2 {
+        // Graphic control (10 ms delay), then the frame itself.
+        gif.extend_from_slice(b"!\xf9\x04\x00\x01\x00\x00\x00");
+        gif.extend_from_slice(b",\x00\x00\x00\x00\x01\x00\x01\x00\x00");
+        gif.extend_from_slice(b"\x02\x02D\x01\x00");
+    }
+    gif.push(b';');
+    gif
+}
