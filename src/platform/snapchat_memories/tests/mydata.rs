@@ -445,3 +445,45 @@ fn html_rows_are_read_by_content() {
     assert_eq!(plan.orphans[0].source, format!("{page}#2"));
     assert_eq!(plan.orphans[0].entry["url"], Value::Null);
 }
+
+/// Cut and corrupted lists must give a plan or an error, never a panic:
+/// every prefix of a JSON list and an HTML page, and each with single
+/// bytes replaced by characters that matter to the parsers.
+#[test]
+fn damaged_lists_never_panic() {
+    let rows = format!("{NEW_ROW}{NEW_ROW}");
+    let json = json!({"Saved Media": [
+        memory("2026-01-13 01:55:38 UTC", "Image",
+               "Latitude, Longitude: 40.25548, -111.645325"),
+        linked("2025-12-30 18:02:11 UTC", "Video", "CD%2Fx"),
+    ]})
+    .to_string();
+    let page = {
+        let download = Download::new("");
+        download.html(&rows);
+        fs::read(download.export.path.join("html/memories_history.html"))
+            .unwrap()
+    };
+    for (name, text) in [
+        ("json/memories_history.json", json.into_bytes()),
+        ("html/memories_history.html", page),
+    ] {
+        let download = Download::new("");
+        let step = (text.len() / 150).max(1);
+        let mut variants: Vec<Vec<u8>> =
+            (0..text.len()).step_by(step).map(|n| text[..n].to_vec()).collect();
+        for (i, bad) in (0..text.len())
+            .step_by(step)
+            .zip(b"\"<>':,&;%\xff\0".iter().cycle())
+        {
+            let mut damaged = text.clone();
+            damaged[i] = *bad;
+            variants.push(damaged);
+        }
+        for bytes in variants {
+            download.put(name, &bytes);
+            // Either outcome is fine; reaching the next line is the test.
+            let _ = SnapchatMemories.plan(&download.export);
+        }
+    }
+}
