@@ -8,7 +8,7 @@
 //! extension of the entry's media type), since what is only linked cannot
 //! be known without fetching it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -30,38 +30,20 @@ pub(super) type Pending = Vec<(usize, &'static str)>;
 /// and `plan.orphans`; returns the items a dry run could only plan.
 pub(super) fn resolve(cx: &Ctx, plan: &mut Plan) -> Pending {
     let fetches = std::mem::take(&mut plan.fetches);
-    if fetches.is_empty() {
+    let Some(cache) = fetches.first().map(|f| f.cache) else {
         return Pending::new();
-    }
-    let dirs: Vec<PathBuf> =
-        fetches.iter().map(|f| cx.out_root.join(f.cache)).collect();
+    };
     let cached: Vec<Option<Files>> = fetches
         .iter()
-        .zip(&dirs)
-        .map(|(f, dir)| download::cached(dir, &f.key))
+        .map(|f| download::cached(&cx.out_root.join(f.cache), &f.key))
         .collect();
-    let mut fetched = fetch_missing(cx, &fetches, &dirs, &cached);
-    let cache = fetches[0].cache;
+    let mut fetched = fetch_missing(cx, &fetches, &cached);
     let mut refused = Vec::new();
     let mut resolved = Vec::new();
-    let mut have = 0;
     for (i, (fetch, files)) in fetches.into_iter().zip(cached).enumerate() {
-        let outcome = match (files, fetched.remove(&i)) {
-            (Some(files), _) => Ok(cached_item(cx, &fetch, files)),
-            (None, Some(Ok(done))) => Ok(fetched_item(cx, &fetch, done)),
-            (None, Some(Err(failure))) => {
-                if failure.refused {
-                    refused.push(fetch.link_created);
-                }
-                Err(format!("Download failed: {}", failure.error))
-            }
-            (None, None) if cx.no_download => Err(NOT_DOWNLOADED.to_string()),
-            (None, None) => Ok(pending_item(&fetch)),
-        };
-        match outcome {
+        match outcome(cx, &fetch, files, fetched.remove(&i), &mut refused) {
             Ok(item) => {
-                have += usize::from(!item.source.as_os_str().is_empty());
-                resolved.push((fetch.position, item, fetch.planned_ext));
+                resolved.push((fetch.position, item, fetch.planned_ext))
             }
             Err(reason) => {
                 let mut orphan = fetch.orphan;
@@ -71,10 +53,35 @@ pub(super) fn resolve(cx: &Ctx, plan: &mut Plan) -> Pending {
         }
     }
     if !refused.is_empty() {
+        let have = resolved.iter().filter(|r| !is_pending(&r.1)).count();
         warn_refused(cx, cache, &refused, have);
     }
     resolved.sort_by_key(|r| r.0);
     insert(plan, resolved)
+}
+
+/// Returns the item of `fetch` given its cached `files` or the result of
+/// fetching it, or the reason it has none; collects in `refused` when
+/// the links of refused downloads were made.
+fn outcome(
+    cx: &Ctx,
+    fetch: &Fetch,
+    files: Option<Files>,
+    fetched: Option<Result<Fetched, Failure>>,
+    refused: &mut Vec<Option<Timestamp>>,
+) -> Result<Item, String> {
+    match (files, fetched) {
+        (Some(files), _) => Ok(cached_item(cx, fetch, files)),
+        (None, Some(Ok(done))) => Ok(fetched_item(cx, fetch, done)),
+        (None, Some(Err(failure))) => {
+            if failure.refused {
+                refused.push(fetch.link_created);
+            }
+            Err(format!("Download failed: {}", failure.error))
+        }
+        (None, None) if cx.no_download => Err(NOT_DOWNLOADED.to_string()),
+        (None, None) => Ok(pending_item(fetch)),
+    }
 }
 
 /// Fetches every fetch whose main is not cached, unless downloads are
@@ -82,56 +89,59 @@ pub(super) fn resolve(cx: &Ctx, plan: &mut Plan) -> Pending {
 fn fetch_missing(
     cx: &Ctx,
     fetches: &[Fetch],
-    dirs: &[PathBuf],
     cached: &[Option<Files>],
 ) -> HashMap<usize, Result<Fetched, Failure>> {
     let missing: Vec<usize> =
         (0..fetches.len()).filter(|&i| cached[i].is_none()).collect();
     if cx.dry_run || cx.no_download || missing.is_empty() {
-        return Default::default();
+        return HashMap::new();
     }
     cx.progress.phase(Phase::Download, missing.len());
     let downloader = match Downloader::new() {
-        Ok(d) => d,
+        Ok(downloader) => downloader,
         Err(err) => {
             let error = format!("{err:#}");
-            return missing
-                .into_iter()
-                .map(|i| {
-                    let error = error.clone();
-                    (i, Err(Failure { error, refused: false }))
-                })
-                .collect();
+            let failed =
+                |i| (i, Err(Failure { error: error.clone(), refused: false }));
+            return missing.into_iter().map(failed).collect();
         }
     };
-    // Every fetch of a plan shares one cache folder in practice; group
-    // by folder anyway so that each call gets its own.
+    let mut by_dir: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+    for i in missing {
+        by_dir.entry(cx.out_root.join(fetches[i].cache)).or_default().push(i);
+    }
     let mut outcomes = HashMap::new();
-    let mut folders: Vec<&PathBuf> =
-        missing.iter().map(|&i| &dirs[i]).collect();
-    folders.dedup();
-    for dir in folders {
-        let mine: Vec<usize> =
-            missing.iter().copied().filter(|&i| &dirs[i] == dir).collect();
-        let requests: Vec<download::Request> = mine
-            .iter()
-            .map(|&i| download::Request {
-                key: &fetches[i].key,
-                get: fetches[i].get.as_deref(),
-                post: fetches[i].post.as_deref(),
-            })
-            .collect();
-        // Up to W downloads at once; the downloader caps them at 8.
-        let results = downloader.fetch_all(
-            dir,
-            &requests,
-            cx.workers,
-            &|| cx.progress.inc(),
-            &super::is_interrupted,
-        );
+    for (dir, mine) in by_dir {
+        let results = fetch_into(cx, &downloader, &dir, fetches, &mine);
         outcomes.extend(mine.into_iter().zip(results));
     }
     outcomes
+}
+
+/// Fetches the fetches numbered `mine` into cache folder `dir`, up to W
+/// at once (the downloader caps them at 8), and returns their results.
+fn fetch_into(
+    cx: &Ctx,
+    downloader: &Downloader,
+    dir: &Path,
+    fetches: &[Fetch],
+    mine: &[usize],
+) -> Vec<Result<Fetched, Failure>> {
+    let requests: Vec<download::Request> = mine
+        .iter()
+        .map(|&i| download::Request {
+            key: &fetches[i].key,
+            get: fetches[i].get.as_deref(),
+            post: fetches[i].post.as_deref(),
+        })
+        .collect();
+    downloader.fetch_all(
+        dir,
+        &requests,
+        cx.workers,
+        &|| cx.progress.inc(),
+        &super::is_interrupted,
+    )
 }
 
 /// Returns the item of `fetch` whose files were already in the cache.
@@ -172,6 +182,11 @@ fn pending_item(fetch: &Fetch) -> Item {
     item
 }
 
+/// Returns whether `item` is linked media a dry run has not fetched.
+fn is_pending(item: &Item) -> bool {
+    item.source.as_os_str().is_empty()
+}
+
 /// Returns `path` relative to `root`, `/`-separated.
 fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
@@ -190,7 +205,7 @@ fn insert(
     let mut resolved = resolved.into_iter().peekable();
     let mut pending = Pending::new();
     let mut push = |plan: &mut Plan, item: Item, ext| {
-        if item.source.as_os_str().is_empty() {
+        if is_pending(&item) {
             pending.push((plan.items.len(), ext));
         }
         plan.items.push(item);
