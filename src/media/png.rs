@@ -5,7 +5,7 @@
 //! only the EXIF data is held in memory. CRCs are computed here
 //! (ISO/IEC 15948 §5.5, the CRC-32 of ISO 3309).
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, Write};
 
 use crate::media::model::{Applied, EmbedError, Metadata};
 use crate::media::{exif, stream};
@@ -184,7 +184,7 @@ fn chunk_crc<R: Read + Seek>(
     src: &mut R,
     c: &Chunk,
 ) -> Result<u32, EmbedError> {
-    src.seek(SeekFrom::Start(c.start + 8))?;
+    stream::move_to(src, c.start + 8)?;
     let mut crc = Crc::new().update(&c.typ);
     let mut left = u64::from(c.len);
     let mut buf = vec![0; 64 * 1024];

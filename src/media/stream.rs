@@ -21,8 +21,28 @@ pub(crate) fn read_at<R: Read + Seek>(
     buf: &mut [u8],
     what: &str,
 ) -> Result<(), EmbedError> {
-    src.seek(SeekFrom::Start(pos))?;
+    move_to(src, pos)?;
     src.read_exact(buf).map_err(|err| truncated(err, what))
+}
+
+/// Moves `src` to offset `pos` by a relative seek, which a `BufReader`
+/// serves from its buffer when `pos` is in it: parsing a header reads a
+/// few bytes at a time, and an absolute seek would drop the buffer and
+/// read it again for every one of them.
+pub(crate) fn move_to<R: Seek>(
+    src: &mut R,
+    pos: u64,
+) -> Result<(), EmbedError> {
+    let here = src.stream_position()?;
+    if pos != here {
+        match i64::try_from(pos).ok().zip(i64::try_from(here).ok()) {
+            Some((to, from)) => src.seek_relative(to - from)?,
+            None => {
+                src.seek(SeekFrom::Start(pos))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Returns `len` bytes read from offset `pos`.
@@ -46,7 +66,7 @@ pub(crate) fn copy_range<R: Read + Seek, W: Write>(
     pos: u64,
     len: u64,
 ) -> Result<(), EmbedError> {
-    src.seek(SeekFrom::Start(pos))?;
+    move_to(src, pos)?;
     let copied = io::copy(&mut src.by_ref().take(len), out)?;
     if copied != len {
         return Err(EmbedError::Malformed(format!(

@@ -6,6 +6,7 @@ use std::io::{Read, Seek, SeekFrom};
 
 use super::tree::{FourCc, Node};
 use crate::media::model::EmbedError;
+use crate::media::stream;
 
 /// Largest `moov` loaded into memory; bigger ones go to the sidecar
 /// route rather than risk the memory of a worker thread.
@@ -90,7 +91,7 @@ fn read_top<R: Read + Seek>(
             "truncated box header at offset {pos}"
         )));
     }
-    src.seek(SeekFrom::Start(pos))?;
+    stream::move_to(src, pos)?;
     let mut head = [0u8; 8];
     src.read_exact(&mut head)?;
     let [s0, s1, s2, s3, k0, k1, k2, k3] = head;
@@ -140,7 +141,7 @@ pub(crate) fn load_moov<R: Read + Seek>(
         let why = format!("moov box of {len} bytes is too large");
         return Err(EmbedError::Unsupported(why));
     }
-    src.seek(SeekFrom::Start(moov.start + moov.header))?;
+    stream::move_to(src, moov.start + moov.header)?;
     let mut payload = Vec::new();
     src.take(len).read_to_end(&mut payload)?;
     if payload.len() as u64 != len {

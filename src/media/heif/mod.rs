@@ -13,7 +13,7 @@ mod items;
 #[cfg(test)]
 mod tests;
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, Write};
 
 use crate::media::bmff::layout::{Layout, TopBox};
 use crate::media::bmff::tree::Node;
@@ -411,7 +411,7 @@ fn read_at<R: Read + Seek>(
     start: u64,
     len: u64,
 ) -> Result<Vec<u8>, EmbedError> {
-    src.seek(SeekFrom::Start(start))?;
+    stream::move_to(src, start)?;
     let mut data = Vec::new();
     src.take(len).read_to_end(&mut data)?;
     if data.len() as u64 != len {
