@@ -8,7 +8,6 @@
 //! nothing of platforms.
 
 pub(crate) mod bmff;
-mod digest;
 pub(crate) mod exif;
 pub(crate) mod heif;
 pub(crate) mod jpeg;
