@@ -141,30 +141,20 @@ impl Memories<'_> {
     /// Returns the item of `entry`, whose media file exists; `overlay` is
     /// its overlay when that exists too.
     fn item(&self, entry: &Entry, overlay: Option<&str>) -> Item {
-        let user = self.user;
-        Item {
-            source: self.media.path.join(entry.media),
-            input: self.media.rel_of(entry.media),
-            capture: entry.capture,
-            gps: entry.gps,
-            description: Some(format!("Source: Snapchat/{user}/memories")),
-            caption: None,
-            prefix: format!("snap-memories-{user}"),
-            group: String::new(),
-            album: String::new(),
-            albums: vec![format!("Snapchat/{user}/memories")],
-            matched: Match {
-                rule: "metadata",
-                metadata: Some(self.metadata.clone()),
-            },
-            context: self.context(entry, overlay),
-            favorite: false,
-            overlay: overlay.map(|o| self.overlays.path.join(o)),
-            warnings: warnings(entry, overlay),
-            orphan: None,
-            shared_prefix: None,
-            extra: Map::new(),
-        }
+        let source = self.media.path.join(entry.media);
+        let mut item = super::memory_item(
+            self.user,
+            source,
+            self.media.rel_of(entry.media),
+        );
+        item.capture = entry.capture;
+        item.gps = entry.gps;
+        item.matched =
+            Match { rule: "metadata", metadata: Some(self.metadata.clone()) };
+        item.context = self.context(entry, overlay);
+        item.overlay = overlay.map(|o| self.overlays.path.join(o));
+        item.warnings = warnings(entry, overlay);
+        item
     }
 
     /// Returns the `report.json` context of an item of `entry`, with the

@@ -12,10 +12,14 @@ mod memories;
 mod mydata;
 mod root;
 
+use std::path::PathBuf;
+
+use serde_json::Map;
+
 use super::Platform;
 use crate::discover;
 use crate::media::model::DescriptionPolicy;
-use crate::plan::{Export, Plan, Rules, SuffixStyle};
+use crate::plan::{Export, Item, Match, Plan, Rules, SuffixStyle};
 
 /// The Snapchat Memories processor (registry entry 4 of platforms.md §1).
 pub(crate) struct SnapchatMemories;
@@ -78,6 +82,33 @@ impl Platform for SnapchatMemories {
             }
         }
         Ok(plan)
+    }
+}
+
+/// Returns the item of memory `source` (`input` in reports) with what
+/// every Snapchat memory shares: name prefix, description and album
+/// (§9.5, §9.6, §9b.7, §9b.8). Its rule is `orphan` until the caller
+/// records how it was matched.
+fn memory_item(user: &str, source: PathBuf, input: String) -> Item {
+    Item {
+        source,
+        input,
+        capture: None,
+        gps: None,
+        description: Some(format!("Source: Snapchat/{user}/memories")),
+        caption: None,
+        prefix: format!("snap-memories-{user}"),
+        group: String::new(),
+        album: String::new(),
+        albums: vec![format!("Snapchat/{user}/memories")],
+        matched: Match { rule: "orphan", metadata: None },
+        context: Map::new(),
+        favorite: false,
+        overlay: None,
+        warnings: Vec::new(),
+        orphan: None,
+        shared_prefix: None,
+        extra: Map::new(),
     }
 }
 

@@ -134,27 +134,7 @@ impl Output<'_> {
 
     /// Returns an item of `source` with the fields every item shares.
     fn base(&self, source: &Path, input: String) -> Item {
-        let user = self.user;
-        Item {
-            source: source.to_path_buf(),
-            input,
-            capture: None,
-            gps: None,
-            description: Some(format!("Source: Snapchat/{user}/memories")),
-            caption: None,
-            prefix: format!("snap-memories-{user}"),
-            group: String::new(),
-            album: String::new(),
-            albums: vec![format!("Snapchat/{user}/memories")],
-            matched: Match { rule: "orphan", metadata: None },
-            context: Map::new(),
-            favorite: false,
-            overlay: None,
-            warnings: Vec::new(),
-            orphan: None,
-            shared_prefix: None,
-            extra: Map::new(),
-        }
+        super::super::memory_item(self.user, source.to_path_buf(), input)
     }
 }
 
