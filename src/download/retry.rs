@@ -53,9 +53,9 @@ impl Miss {
     }
 }
 
-/// Runs `once` until it succeeds, fails for good or used its four
-/// attempts, calling `sleep` between attempts; `what` names the download
-/// in trace logs.
+/// Runs `once` until it succeeds, fails for good, used its four
+/// attempts or the run was interrupted, calling `sleep` between attempts;
+/// `what` names the download in trace logs.
 pub(super) fn run<T>(
     sleep: &dyn Fn(Duration),
     what: &str,
@@ -67,7 +67,9 @@ pub(super) fn run<T>(
             Ok(value) => return Ok(value),
             Err(miss) => miss,
         };
-        let next = delays.next().filter(|_| miss.is_retryable());
+        // After Ctrl-C no new attempt starts (cli.md §8.4).
+        let retry = miss.is_retryable() && !crate::engine::is_interrupted();
+        let next = delays.next().filter(|_| retry);
         let Some(&delay) = next else { return Err(miss) };
         let wait = miss.wait.map_or(delay, |w| w.min(RETRY_AFTER_CAP));
         log::trace!(
