@@ -4,9 +4,10 @@
 //! that a main in the cache always means a complete download.
 //!
 //! Extensions come from content and are always image or video ones
-//! ([`crate::media::kind`]), so a lookup probes those instead of listing
-//! a folder that may hold thousands of files.
+//! ([`crate::media::kind`]); other names in the folder are ignored. The
+//! folder is listed once per run and every key is looked up in that list.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::media::kind::media_exts;
@@ -16,7 +17,7 @@ use super::retry::{Kind, Miss};
 use super::Files;
 
 /// The two files a download may leave in the cache.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Role {
     /// The media itself.
     Main,
@@ -41,13 +42,55 @@ pub(super) struct Part {
     pub(super) ext: String,
 }
 
-/// Returns the cached files of `key` in `dir`, when its main is there.
-pub(super) fn lookup(dir: &Path, key: &str) -> Option<Files> {
-    if !is_valid_key(key) {
-        return None;
+/// The files of one cache folder, listed once: per key and role, the
+/// file whose extension comes first in [`media_exts`].
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    files: HashMap<(String, Role), (usize, PathBuf)>,
+}
+
+impl Listing {
+    /// Lists `dir`; a missing or unreadable folder holds nothing.
+    pub(crate) fn read(dir: &Path) -> Listing {
+        let mut listing = Listing::default();
+        let Ok(entries) = std::fs::read_dir(dir) else { return listing };
+        for entry in entries.flatten() {
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            let name = entry.file_name();
+            if let (true, Some(name)) = (is_file, name.to_str()) {
+                listing.add(name, entry.path());
+            }
+        }
+        listing
     }
-    let main = find(dir, key, Role::Main)?;
-    Some(Files { main, overlay: find(dir, key, Role::Overlay) })
+
+    /// Records `path` when `name` is `<key>-<role>.<media ext>`.
+    fn add(&mut self, name: &str, path: PathBuf) {
+        let Some((stem, ext)) = name.rsplit_once('.') else { return };
+        let Some(rank) = media_exts().position(|e| e == ext) else { return };
+        for role in [Role::Main, Role::Overlay] {
+            let suffix = format!("-{}", role.as_str());
+            let Some(key) = stem.strip_suffix(&suffix) else { continue };
+            if !is_valid_key(key) {
+                return;
+            }
+            let slot = self.files.entry((key.to_string(), role));
+            let best = slot.or_insert((rank, path.clone()));
+            if rank < best.0 {
+                *best = (rank, path);
+            }
+            return;
+        }
+    }
+
+    /// Returns the cached files of `key`, when its main is there.
+    pub(crate) fn get(&self, key: &str) -> Option<Files> {
+        let file = |role| {
+            let (_, path) = self.files.get(&(key.to_string(), role))?;
+            Some(path.clone())
+        };
+        Some(Files { main: file(Role::Main)?, overlay: file(Role::Overlay) })
+    }
 }
 
 /// Returns true for a key that names files inside the cache folder: not
@@ -78,11 +121,6 @@ pub(super) fn install(
 /// Returns the cache path of `key`'s `role` file with extension `ext`.
 fn path(dir: &Path, key: &str, role: Role, ext: &str) -> PathBuf {
     dir.join(format!("{key}-{}.{ext}", role.as_str()))
-}
-
-/// Returns the first existing `role` file of `key`.
-fn find(dir: &Path, key: &str, role: Role) -> Option<PathBuf> {
-    media_exts().map(|ext| path(dir, key, role, ext)).find(|p| p.is_file())
 }
 
 /// Renames `part` onto its cache path, replacing a file of that name.
@@ -127,15 +165,24 @@ mod tests {
     fn finds_a_main_and_its_overlay() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        assert!(lookup(d, "k").is_none(), "empty folder");
+        assert!(Listing::read(d).get("k").is_none(), "empty folder");
         touch(d, "k-overlay.png");
-        assert!(lookup(d, "k").is_none(), "an overlay alone is no download");
+        assert!(
+            Listing::read(d).get("k").is_none(),
+            "an overlay alone is no download"
+        );
         touch(d, "k-main.mp4");
-        let files = lookup(d, "k").unwrap();
+        let files = Listing::read(d).get("k").unwrap();
         assert_eq!(files.main, d.join("k-main.mp4"));
         assert_eq!(files.overlay, Some(d.join("k-overlay.png")));
+        // Two mains of one key: the extension listed first wins.
+        touch(d, "k-main.mov");
+        assert_eq!(
+            Listing::read(d).get("k").unwrap().main,
+            d.join("k-main.mp4")
+        );
         touch(d, "j-main.jpg");
-        let files = lookup(d, "j").unwrap();
+        let files = Listing::read(d).get("j").unwrap();
         assert_eq!((files.main, files.overlay), (d.join("j-main.jpg"), None));
     }
 
@@ -147,10 +194,10 @@ mod tests {
         touch(d, "k-main.txt");
         touch(d, ".memoria-tmp-1-2");
         std::fs::create_dir(d.join("k-main.png")).unwrap();
-        assert!(lookup(d, "k").is_none());
-        assert!(lookup(d, "").is_none());
-        assert!(lookup(d, "../k").is_none());
-        assert!(lookup(&d.join("missing"), "kk").is_none());
+        assert!(Listing::read(d).get("k").is_none());
+        assert!(Listing::read(d).get("").is_none());
+        assert!(Listing::read(d).get("../k").is_none());
+        assert!(Listing::read(&d.join("missing")).get("kk").is_none());
     }
 
     #[test]

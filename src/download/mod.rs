@@ -12,6 +12,8 @@ mod http;
 mod retry;
 mod unzip;
 
+pub(crate) use self::cache::Listing;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -69,16 +71,6 @@ impl From<Miss> for Failure {
     fn from(miss: Miss) -> Failure {
         Failure { error: miss.error, refused: miss.kind == Kind::Refused }
     }
-}
-
-/// Returns the cached files of `key` in `dir` when `<key>-main.<ext>` is
-/// there, with `<key>-overlay.<ext>` when that is there too. Never
-/// touches the network.
-///
-/// Only image and video extensions are looked for: memoria names every
-/// cached file by its content, so it never writes others.
-pub(crate) fn cached(dir: &Path, key: &str) -> Option<Files> {
-    cache::lookup(dir, key)
 }
 
 /// Fetches linked files over HTTP into cache folders.

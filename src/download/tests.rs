@@ -237,7 +237,7 @@ fn plain_jpeg_answer_is_stored_with_the_route_tag_and_agent() {
     assert_eq!(seen[0].header("X-Snap-Route-Tag"), Some("mem-dmd"));
     let agent = concat!("memoria/", env!("CARGO_PKG_VERSION"));
     assert_eq!(seen[0].header("User-Agent"), Some(agent));
-    assert_eq!(cached(&cache, "k"), Some(fetched.files));
+    assert_eq!(Listing::read(&cache).get("k"), Some(fetched.files));
 }
 
 #[test]

@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use serde_json::{json, Map};
 
 use super::process::Ctx;
-use crate::download::{self, Downloader, Failure, Fetched, Files};
+use crate::download::{self, Downloader, Failure, Fetched, Files, Listing};
 use crate::plan::{Fetch, Item, Plan};
 use crate::report::Phase;
 
@@ -33,9 +33,15 @@ pub(super) fn resolve(cx: &Ctx, plan: &mut Plan) -> Pending {
     let Some(cache) = fetches.first().map(|f| f.cache) else {
         return Pending::new();
     };
+    let mut listings: HashMap<&str, Listing> = HashMap::new();
     let cached: Vec<Option<Files>> = fetches
         .iter()
-        .map(|f| download::cached(&cx.out_root.join(f.cache), &f.key))
+        .map(|f| {
+            let listing = listings
+                .entry(f.cache)
+                .or_insert_with(|| Listing::read(&cx.out_root.join(f.cache)));
+            listing.get(&f.key)
+        })
         .collect();
     let mut fetched = fetch_missing(cx, &fetches, &cached);
     let mut refused = Vec::new();
