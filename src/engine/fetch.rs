@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde_json::{json, Map};
 
-use super::process::Ctx;
+use super::process::{input_of, Ctx};
 use crate::download::{self, Downloader, Failure, Fetched, Files, Listing};
 use crate::plan::{Fetch, Item, Plan};
 use crate::report::Phase;
@@ -167,7 +167,7 @@ fn fetched_item(cx: &Ctx, fetch: &Fetch, done: Fetched) -> Item {
 /// the report's `url` and `cached_as`.
 fn with_files(cx: &Ctx, fetch: &Fetch, files: Files, url: &str) -> Item {
     let mut item = fetch.item.clone();
-    let cached_as = relative(cx.out_root, &files.main);
+    let cached_as = input_of(cx, &files.main);
     item.source = files.main;
     item.overlay = files.overlay;
     let mut extra = Map::new();
@@ -191,14 +191,6 @@ fn pending_item(fetch: &Fetch) -> Item {
 /// Returns whether `item` is linked media a dry run has not fetched.
 fn is_pending(item: &Item) -> bool {
     item.source.as_os_str().is_empty()
-}
-
-/// Returns `path` relative to `root`, `/`-separated.
-fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    let parts: Vec<_> =
-        rel.components().map(|c| c.as_os_str().to_string_lossy()).collect();
-    parts.join("/")
 }
 
 /// Inserts the resolved items before the items at their positions,

@@ -366,7 +366,7 @@ fn check_ffmpeg(items: &[Item]) -> bool {
 
 /// Returns the report name of an input `path`: relative to the export,
 /// or to the output root for a file of a download cache, `/`-separated.
-fn input_of(cx: &Ctx, path: &Path) -> String {
+pub(super) fn input_of(cx: &Ctx, path: &Path) -> String {
     let rel = path
         .strip_prefix(&cx.export.path)
         .or_else(|_| path.strip_prefix(cx.out_root))
